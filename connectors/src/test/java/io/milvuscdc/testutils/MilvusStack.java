@@ -1,0 +1,102 @@
+package io.milvuscdc.testutils;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The running test stack, as {@code scripts/stack.py up} describes it in {@code stack.json}. */
+public final class MilvusStack {
+
+    private final JsonNode json;
+
+    private MilvusStack(JsonNode json) {
+        this.json = json;
+    }
+
+    public static MilvusStack read(Path stackJson) throws IOException {
+        return new MilvusStack(new ObjectMapper().readTree(stackJson.toFile()));
+    }
+
+    public String etcdEndpoint() {
+        return json.at("/etcd/endpoint").asText();
+    }
+
+    public String kafkaBootstrap() {
+        return json.at("/kafka/bootstrap").asText();
+    }
+
+    public Milvus source() {
+        return new Milvus(json.get("sourceMilvus"));
+    }
+
+    public Milvus target() {
+        return new Milvus(json.get("targetMilvus"));
+    }
+
+    /** Finds the repository root (where {@code scripts/stack.py} is) from the working directory. */
+    public static Path projectRoot() {
+        File dir = new File("").getAbsoluteFile();
+        while (dir != null) {
+            if (new File(dir, "scripts/stack.py").isFile()) {
+                return dir.toPath();
+            }
+            dir = dir.getParentFile();
+        }
+        throw new IllegalStateException("scripts/stack.py not found above " + new File("").getAbsolutePath());
+    }
+
+    static boolean isRunning(Path stackJson) {
+        if (!Files.isRegularFile(stackJson)) {
+            return false;
+        }
+        try {
+            JsonNode json = new ObjectMapper().readTree(stackJson.toFile());
+            for (String server : new String[] {"etcd", "kafka", "sourceMilvus", "targetMilvus"}) {
+                long pid = json.at("/" + server + "/pid").asLong();
+                if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** One Milvus of the stack. */
+    public static final class Milvus {
+        private final JsonNode json;
+
+        Milvus(JsonNode json) {
+            this.json = json;
+        }
+
+        public String uri() {
+            return json.get("uri").asText();
+        }
+
+        public String host() {
+            return json.get("host").asText();
+        }
+
+        public int port() {
+            return json.get("port").asInt();
+        }
+
+        public String etcdRootPath() {
+            return json.get("rootPath").asText();
+        }
+
+        public String metaSubPath() {
+            return json.get("metaSubPath").asText();
+        }
+
+        public String channelPrefix() {
+            return json.get("channelPrefix").asText();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.milvuscdc.testutils;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.gson.JsonObject;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import io.milvus.v2.client.ConnectConfig;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.DataType;
+import io.milvus.v2.service.collection.request.AddFieldReq;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DropCollectionReq;
+import io.milvus.v2.service.vector.request.DeleteReq;
+import io.milvus.v2.service.vector.request.InsertReq;
+import io.milvus.v2.service.vector.request.UpsertReq;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Captures what a real source Milvus writes to etcd and Kafka for create collection, insert,
+ * delete, upsert, time tick and drop collection, as the test resources of the decoders.
+ *
+ * <p>Run against a stack started by hand: {@code scripts/capture-wire.sh}.
+ */
+public final class WireCapture {
+
+    public static void main(String[] args) throws Exception {
+        Path stackJson = Path.of(args[0]);
+        Path out = Path.of(args[1]);
+        MilvusStack stack = MilvusStack.read(stackJson);
+        MilvusStack.Milvus source = stack.source();
+
+        MilvusClientV2 milvus = new MilvusClientV2(ConnectConfig.builder().uri(source.uri()).build());
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "wire-capture-" + System.nanoTime());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500");
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(Pattern.compile(Pattern.quote(source.channelPrefix()) + "-.*"));
+
+        String name = "wire_capture";
+        CreateCollectionReq.CollectionSchema schema = milvus.createSchema();
+        schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(false).build());
+        schema.addField(AddFieldReq.builder().fieldName("title").dataType(DataType.VarChar).maxLength(64).build());
+        schema.addField(AddFieldReq.builder().fieldName("score").dataType(DataType.Float).build());
+        schema.addField(AddFieldReq.builder().fieldName("meta").dataType(DataType.JSON).build());
+        schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(4).build());
+        schema.setEnableDynamicField(true);
+        milvus.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema)
+                .numShards(2).build());
+
+        List<JsonObject> rows = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            rows.add(row(i, "row-" + i));
+        }
+        milvus.insert(InsertReq.builder().collectionName(name).data(rows).build());
+        milvus.delete(DeleteReq.builder().collectionName(name).ids(List.of(1L)).build());
+        milvus.upsert(UpsertReq.builder().collectionName(name).data(List.of(row(2, "upserted"))).build());
+        Thread.sleep(1000); // let a few time ticks pass so that each channel has one
+        milvus.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+        Thread.sleep(1000);
+
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("server", "milvus 2.3.5 standalone, mq kafka");
+        root.put("etcdRoot", source.etcdRootPath() + "/" + source.metaSubPath());
+        root.put("channelPrefix", source.channelPrefix());
+
+        // Every message the source wrote, but only two time ticks per topic: they are all alike.
+        ArrayNode messages = root.putArray("kafka");
+        Set<String> topicsWithTick = new HashSet<>();
+        long idle = System.currentTimeMillis();
+        while (System.currentTimeMillis() - idle < 5000) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                idle = System.currentTimeMillis();
+                boolean tick = r.value().length < 64 && isTimeTick(r);
+                if (tick && !topicsWithTick.add(r.topic() + (r.offset() % 2))) {
+                    continue;
+                }
+                ObjectNode m = messages.addObject();
+                m.put("topic", r.topic());
+                m.put("partition", r.partition());
+                m.put("offset", r.offset());
+                ObjectNode headers = m.putObject("headers");
+                for (Header h : r.headers()) {
+                    headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
+                }
+                m.put("value", Base64.getEncoder().encodeToString(r.value()));
+            }
+        }
+        consumer.close();
+
+        // The etcd history of the collection: each revision of each key, tombstones included.
+        ArrayNode etcd = root.putArray("etcd");
+        try (Client client = Client.builder().endpoints(stack.etcdEndpoint()).build()) {
+            ByteSequence prefix = bytes(source.etcdRootPath() + "/" + source.metaSubPath() + "/root-coord/");
+            List<KeyValue> kvs = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
+                    .get().getKvs();
+            for (KeyValue kv : kvs) {
+                ObjectNode e = etcd.addObject();
+                e.put("key", kv.getKey().toString(StandardCharsets.UTF_8));
+                e.put("createRevision", kv.getCreateRevision());
+                e.put("modRevision", kv.getModRevision());
+                e.put("version", kv.getVersion());
+                e.put("value", Base64.getEncoder().encodeToString(kv.getValue().getBytes()));
+            }
+        }
+        milvus.close();
+        Files.createDirectories(out.getParent());
+        mapper.writeValue(out.toFile(), root);
+        System.out.println("wrote " + messages.size() + " messages and " + etcd.size() + " etcd keys to " + out);
+    }
+
+    private static boolean isTimeTick(ConsumerRecord<byte[], byte[]> r) {
+        try {
+            return milvus.proto.msg.Msg.TimeTickMsg.parseFrom(r.value()).getBase().getMsgType()
+                    == io.milvus.grpc.MsgType.TimeTick;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static JsonObject row(long id, String title) {
+        JsonObject row = new JsonObject();
+        row.addProperty("id", id);
+        row.addProperty("title", title);
+        row.addProperty("score", id * 0.5f);
+        JsonObject meta = new JsonObject();
+        meta.addProperty("n", id);
+        row.add("meta", meta);
+        com.google.gson.JsonArray vec = new com.google.gson.JsonArray();
+        for (int d = 0; d < 4; d++) {
+            vec.add(id + d / 10.0f);
+        }
+        row.add("vec", vec);
+        row.addProperty("extra", "dyn-" + id);
+        return row;
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""The real test stack: etcd, a Kafka KRaft broker, a source and a target Milvus.
+
+    stack.py up   --dir DIR   start everything on 127.0.0.1 with free ports, write DIR/stack.json
+    stack.py down --dir DIR   stop every server of DIR/stack.json by its own pid
+
+The JUnit extension (MilvusStackExtension) calls this same script, so the stack a test sees
+is the one a developer starts by hand. `scripts/install-stack.sh` installs what it runs.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STACK_HOME = os.environ.get("MILVUS_CDC_STACK_HOME", os.path.join(ROOT, ".stack"))
+MILVUS_BIN = os.path.join(STACK_HOME, "milvus", "bin")
+KAFKA_LIB = os.path.join(STACK_HOME, "kafka", "lib")
+
+# Few DML channels keep two Milvus instances and a broker light on a 2-core machine;
+# the job discovers the channels, it does not assume their number.
+DML_CHANNELS = 4
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, check, timeout, proc=None, log=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = open(log).read()[-3000:] if log else ""
+            raise RuntimeError(f"{what} exited with {proc.returncode} while starting:\n{tail}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not ready yet
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} not ready after {timeout}s" + (f", see {log}" if log else ""))
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def spawn(cmd, log, env=None, cwd=None):
+    out = open(log, "w")
+    # A new session: the server survives this script, and is stopped by its pid alone.
+    return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                            start_new_session=True)
+
+
+def rss_mb(pid):
+    """Resident memory of a process and its children, in MiB."""
+    total = 0
+    try:
+        out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
+                             capture_output=True, text=True).stdout
+        total = sum(int(x) for x in out.split())
+    except Exception:  # noqa: BLE001
+        pass
+    return total // 1024
+
+
+def start_etcd(d):
+    client, peer = free_port(), free_port()
+    data = os.path.join(d, "etcd-data")
+    log = os.path.join(d, "etcd.log")
+    t0 = time.time()
+    p = spawn(["etcd", "--name", "cdc", "--data-dir", data,
+               "--listen-client-urls", f"http://127.0.0.1:{client}",
+               "--advertise-client-urls", f"http://127.0.0.1:{client}",
+               "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+               "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+               "--initial-cluster", f"cdc=http://127.0.0.1:{peer}",
+               "--quota-backend-bytes", str(4 * 1024 ** 3)], log)
+    wait_until("etcd", lambda: b"true" in urllib.request.urlopen(
+        f"http://127.0.0.1:{client}/health", timeout=1).read(), 30, p, log)
+    return {"pid": p.pid, "endpoint": f"http://127.0.0.1:{client}", "port": client,
+            "readySeconds": round(time.time() - t0, 2), "log": log}
+
+
+def start_kafka(d):
+    port, ctrl = free_port(), free_port()
+    kdir = os.path.join(d, "kafka")
+    os.makedirs(kdir, exist_ok=True)
+    props = os.path.join(kdir, "server.properties")
+    with open(props, "w") as f:
+        f.write(f"""process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{ctrl}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctrl}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={kdir}/logs
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+message.max.bytes=10485760
+replica.fetch.max.bytes=10485760
+log.retention.hours=-1
+""")
+    with open(os.path.join(kdir, "log4j.properties"), "w") as f:
+        f.write("log4j.rootLogger=WARN, stdout\n"
+                "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+                "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+                "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n")
+    java = ["java", "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC",
+            f"-Dlog4j.configuration=file:{kdir}/log4j.properties",
+            "-cp", os.path.join(KAFKA_LIB, "*")]
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    subprocess.run(java + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", props],
+                   check=True, capture_output=True)
+    log = os.path.join(d, "kafka.log")
+    t0 = time.time()
+    p = spawn(java + ["kafka.Kafka", props], log)
+    wait_until("kafka", lambda: port_open(port), 60, p, log)
+    return {"pid": p.pid, "bootstrap": f"127.0.0.1:{port}", "port": port,
+            "readySeconds": round(time.time() - t0, 2), "log": log}
+
+
+def milvus_config(d, name, etcd_endpoint, kafka_bootstrap, ports):
+    """The wheel's own milvus.yaml template, rendered, with this stack's values on top.
+
+    Milvus 2.3 takes several defaults (channel name parts among them) only from the file,
+    so a partial milvus.yaml is not enough.
+    """
+    sys.path.insert(0, os.path.join(STACK_HOME, "pylib"))
+    import yaml  # noqa: E402 - installed into .stack/pylib by install-stack.sh
+
+    template = open(os.path.join(STACK_HOME, "milvus", "milvus.yaml.template")).read()
+    # Placeholders look like {{ name(type): default }} or {{ name }}.
+    text = re.sub(r"\{\{\s*([a-z_]+)(?:\([a-z]+\))?(?::\s*([^}]*?))?\s*\}\}",
+                  lambda m: (m.group(2) or "").strip() or "''", template)
+    config = yaml.safe_load(text)
+    overrides = {
+        "etcd": {"endpoints": [etcd_endpoint.replace("http://", "")], "rootPath": name,
+                 "metaSubPath": "meta", "kvSubPath": "kv", "use": {"embed": False},
+                 "log": {"level": "warn", "path": "stdout"}},
+        "common": {"storageType": "local", "chanNamePrefix": {"cluster": name},
+                   "security": {"authorizationEnabled": False}},
+        "localStorage": {"path": f"{d}/data"},
+        "minio": {"rootPath": name},
+        "mq": {"type": "kafka"},
+        "kafka": {"brokerList": kafka_bootstrap},
+        "rocksmq": {"path": f"{d}/rdb_data"},
+        "natsmq": {"server": {"store": {"dir": f"{d}/nats"}}},
+        "rootCoord": {"dmlChannelNum": DML_CHANNELS, "port": ports["rootCoord"], "ip": "127.0.0.1"},
+        "proxy": {"port": ports["proxy"], "internalPort": ports["proxyInternal"], "ip": "127.0.0.1"},
+        "queryCoord": {"port": ports["queryCoord"], "ip": "127.0.0.1"},
+        "queryNode": {"port": ports["queryNode"], "ip": "127.0.0.1"},
+        "indexCoord": {"bindIndexNodeMode": {"address": "127.0.0.1:" + str(ports["indexNode"])}},
+        "indexNode": {"port": ports["indexNode"], "ip": "127.0.0.1"},
+        "dataCoord": {"port": ports["dataCoord"], "ip": "127.0.0.1"},
+        "dataNode": {"port": ports["dataNode"], "ip": "127.0.0.1"},
+        "log": {"level": "warn", "file": {"rootPath": ""}},
+        "tls": {"serverPemPath": "", "serverKeyPath": "", "caPemPath": ""},
+    }
+    deep_merge(config, overrides)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def deep_merge(base, extra):
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = v
+
+
+def start_milvus(d, name, etcd_endpoint, kafka_bootstrap):
+    mdir = os.path.join(d, name)
+    os.makedirs(os.path.join(mdir, "conf"), exist_ok=True)
+    os.makedirs(os.path.join(mdir, "run"), exist_ok=True)
+    ports = {k: free_port() for k in ("rootCoord", "proxy", "proxyInternal", "queryCoord", "queryNode",
+                                      "indexCoord", "indexNode", "dataCoord", "dataNode", "metrics")}
+    with open(os.path.join(mdir, "conf", "milvus.yaml"), "w") as f:
+        f.write(milvus_config(mdir, name, etcd_endpoint, kafka_bootstrap, ports))
+    # The segcore (C++) side reads its glog settings beside milvus.yaml.
+    with open(os.path.join(mdir, "conf", "glog.conf"), "w") as f:
+        f.write("--logtostdout=true\n--minloglevel=2\n")
+    env = dict(os.environ)
+    env.update({"MILVUSCONF": os.path.join(mdir, "conf"), "DEPLOY_MODE": "STANDALONE",
+                "METRICS_PORT": str(ports["metrics"]), "MILVUS_RUN_DIR": os.path.join(mdir, "run"),
+                "LD_LIBRARY_PATH": MILVUS_BIN + ":" + env.get("LD_LIBRARY_PATH", "")})
+    log = os.path.join(d, f"{name}.log")
+    t0 = time.time()
+    p = spawn([os.path.join(MILVUS_BIN, "milvus"), "run", "standalone", "--alias", name], log, env=env, cwd=mdir)
+    return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name,
+            "uri": f"http://127.0.0.1:{ports['proxy']}", "host": "127.0.0.1", "port": ports["proxy"],
+            "metricsPort": ports["metrics"], "rootPath": name, "metaSubPath": "meta",
+            "channelPrefix": name, "dmlChannels": DML_CHANNELS}
+
+
+def wait_milvus(m):
+    url = f"http://127.0.0.1:{m['metricsPort']}/healthz"
+    wait_until(f"milvus {m['name']}", lambda: b"OK" in urllib.request.urlopen(url, timeout=1).read(),
+               180, m["proc"], m["log"])
+    m["readySeconds"] = round(time.time() - m.pop("t0"), 2)
+    m.pop("proc")
+
+
+def up(d):
+    d = os.path.abspath(d)
+    os.makedirs(d, exist_ok=True)
+    state_file = os.path.join(d, "stack.json")
+    if os.path.exists(state_file):
+        down(d)
+    # Every up starts from empty data: tests assert on exact contents.
+    for entry in os.listdir(d):
+        path = os.path.join(d, entry)
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    state = {"dir": d}
+    try:
+        state["etcd"] = start_etcd(d)
+        state["kafka"] = start_kafka(d)
+        # Both Milvus start together: on two cores this halves the wait.
+        src = start_milvus(d, "cdc-source", state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
+        state["sourceMilvus"] = src
+        tgt = start_milvus(d, "cdc-target", state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
+        state["targetMilvus"] = tgt
+        wait_milvus(src)
+        wait_milvus(tgt)
+    except Exception:
+        for k in ("sourceMilvus", "targetMilvus"):
+            if k in state:
+                state[k].pop("proc", None)
+        json.dump(state, open(state_file, "w"), indent=2)
+        down(d)
+        raise
+    time.sleep(0)
+    for k in ("etcd", "kafka", "sourceMilvus", "targetMilvus"):
+        state[k]["rssMiB"] = rss_mb(state[k]["pid"])
+    json.dump(state, open(state_file, "w"), indent=2)
+    print(json.dumps({k: {"ready_s": state[k]["readySeconds"], "rss_MiB": state[k]["rssMiB"]}
+                      for k in ("etcd", "kafka", "sourceMilvus", "targetMilvus")}))
+    return state
+
+
+def stop_pid(pid, timeout=20):
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        # Reap it if it is our child (a stack started and stopped in one process).
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def down(d):
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    if not os.path.exists(state_file):
+        return
+    state = json.load(open(state_file))
+    # Milvus first (they use etcd and Kafka), then the broker, then etcd.
+    for k in ("targetMilvus", "sourceMilvus", "kafka", "etcd"):
+        if k in state and "pid" in state[k]:
+            stop_pid(state[k]["pid"])
+    os.remove(state_file)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["up", "down"])
+    ap.add_argument("--dir", default=os.path.join(ROOT, "target", "stack"))
+    a = ap.parse_args()
+    if a.command == "up":
+        up(a.dir)
+    else:
+        down(a.dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
