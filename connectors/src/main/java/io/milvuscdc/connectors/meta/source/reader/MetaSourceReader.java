@@ -1,0 +1,284 @@
+package io.milvuscdc.connectors.meta.source.reader;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.meta.proto.PartitionInfo;
+import io.milvuscdc.connectors.meta.source.MetaSourceConfig;
+import io.milvuscdc.connectors.meta.source.split.MetaSplit;
+
+import org.apache.flink.api.connector.source.ReaderOutput;
+import org.apache.flink.api.connector.source.SourceReader;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.core.io.InputStatus;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import io.milvus.grpc.FieldSchema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Reads the source catalog from etcd: a snapshot at one revision, then a watch from the
+ * next. Every watch response is handled whole within one {@link #pollNext} call, so the
+ * revision in a checkpoint always marks a point where all earlier changes were emitted.
+ */
+public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSplit> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetaSourceReader.class);
+
+    private final MetaSourceConfig config;
+    private final SourceReaderContext context;
+    private final CatalogDecoder decoder;
+    private final ConcurrentLinkedQueue<Object> watched = new ConcurrentLinkedQueue<>();
+    private CompletableFuture<Void> available = new CompletableFuture<>();
+
+    private Client client;
+    private Watch.Watcher watcher;
+    private boolean hasSplit;
+    private boolean needsBootstrap;
+    private long revision;
+
+    public MetaSourceReader(MetaSourceConfig config, SourceReaderContext context) {
+        this.config = config;
+        this.context = context;
+        this.decoder = new CatalogDecoder(config.rootCoordPrefix());
+    }
+
+    @Override
+    public void start() {
+        ClientBuilder builder = Client.builder().endpoints(config.endpoints().toArray(new String[0]));
+        if (config.username() != null && !config.username().isEmpty()) {
+            builder.user(bytes(config.username())).password(bytes(config.password()));
+        }
+        client = builder.build();
+    }
+
+    @Override
+    public void addSplits(List<MetaSplit> splits) {
+        if (splits.isEmpty()) {
+            return;
+        }
+        revision = splits.get(0).revision();
+        hasSplit = true;
+        needsBootstrap = true;
+        signal();
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput<ChangeRecord> output) throws Exception {
+        if (!hasSplit) {
+            return InputStatus.NOTHING_AVAILABLE;
+        }
+        if (needsBootstrap) {
+            bootstrap(output);
+            needsBootstrap = false;
+            return InputStatus.MORE_AVAILABLE;
+        }
+        Object next = watched.poll();
+        if (next == null) {
+            synchronized (this) {
+                if (watched.isEmpty()) {
+                    available = new CompletableFuture<>();
+                }
+            }
+            return watched.isEmpty() ? InputStatus.NOTHING_AVAILABLE : InputStatus.MORE_AVAILABLE;
+        }
+        if (next instanceof Throwable) {
+            throw new RuntimeException("Watching the source etcd failed at revision " + revision, (Throwable) next);
+        }
+        WatchResponse response = (WatchResponse) next;
+        for (WatchEvent event : response.getEvents()) {
+            KeyValue kv = event.getKeyValue();
+            byte[] value = event.getEventType() == WatchEvent.EventType.DELETE ? null : kv.getValue().getBytes();
+            emit(output, kv.getKey().toString(StandardCharsets.UTF_8), value, kv.getModRevision());
+        }
+        revision = Math.max(revision, response.getHeader().getRevision());
+        return InputStatus.MORE_AVAILABLE;
+    }
+
+    /** A snapshot when starting afresh; after a restore, only the catalog's memory is rebuilt. */
+    private void bootstrap(ReaderOutput<ChangeRecord> output) throws Exception {
+        ByteSequence prefix = bytes(config.rootCoordPrefix());
+        GetResponse snapshot;
+        boolean emitSnapshot = revision == 0;
+        try {
+            GetOption.Builder option = GetOption.builder().isPrefix(true);
+            if (!emitSnapshot) {
+                option.withRevision(revision);
+            }
+            snapshot = client.getKVClient().get(prefix, option.build()).get();
+        } catch (ExecutionException e) {
+            // The checkpoint's revision was compacted away: a fresh snapshot. Creating what
+            // already exists is idempotent downstream.
+            LOG.warn("etcd revision {} is no longer available ({}); taking a new snapshot", revision, e.getCause().toString());
+            emitSnapshot = true;
+            snapshot = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build()).get();
+        }
+        long snapshotRevision = emitSnapshot ? snapshot.getHeader().getRevision() : revision;
+        List<KeyValue> kvs = new ArrayList<>(snapshot.getKvs());
+        // Databases first, so that collections find their database's name.
+        kvs.sort((a, b) -> Boolean.compare(!isDbKey(a), !isDbKey(b)));
+        SnapshotParts parts = new SnapshotParts(kvs, config.rootCoordPrefix());
+        List<ChangeEvent> events = new ArrayList<>();
+        for (KeyValue kv : kvs) {
+            decoder.apply(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes(), snapshotRevision, parts)
+                    .ifPresent(events::add);
+        }
+        if (emitSnapshot) {
+            events.forEach(e -> output.collect(ChangeRecord.of(e)));
+        }
+        LOG.info("Source catalog read at etcd revision {}: {} collections{}", snapshotRevision, events.size(),
+                emitSnapshot ? " emitted" : " (restored, not emitted again)");
+        revision = snapshotRevision;
+        watcher = client.getWatchClient().watch(prefix,
+                WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
+                Watch.listener(r -> enqueue(r), e -> enqueue(e)));
+    }
+
+    private boolean isDbKey(KeyValue kv) {
+        return kv.getKey().toString(StandardCharsets.UTF_8).contains("/database/db-info/");
+    }
+
+    private void emit(ReaderOutput<ChangeRecord> output, String key, byte[] value, long modRevision)
+            throws InvalidProtocolBufferException {
+        decoder.apply(key, value, modRevision, new RevisionParts(modRevision))
+                .ifPresent(e -> output.collect(ChangeRecord.of(e)));
+    }
+
+    private void enqueue(Object item) {
+        watched.add(item);
+        signal();
+    }
+
+    private synchronized void signal() {
+        available.complete(null);
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> isAvailable() {
+        return available;
+    }
+
+    @Override
+    public List<MetaSplit> snapshotState(long checkpointId) {
+        return hasSplit ? Collections.singletonList(new MetaSplit(needsBootstrap ? revision : revision))
+                : Collections.emptyList();
+    }
+
+    @Override
+    public void notifyNoMoreSplits() {}
+
+    @Override
+    public void close() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    /** Fields and partitions from the snapshot's own key-values. */
+    private static final class SnapshotParts implements CatalogDecoder.CollectionParts {
+        private final List<KeyValue> kvs;
+        private final String prefix;
+
+        SnapshotParts(List<KeyValue> kvs, String prefix) {
+            this.kvs = kvs;
+            this.prefix = prefix;
+        }
+
+        @Override
+        public List<FieldSchema> fields(long collectionId) {
+            List<FieldSchema> fields = new ArrayList<>();
+            for (KeyValue kv : under("fields/" + collectionId + "/")) {
+                try {
+                    fields.add(FieldSchema.parseFrom(kv.getValue().getBytes()));
+                } catch (InvalidProtocolBufferException e) {
+                    throw new IllegalStateException("Undecodable field " + kv.getKey(), e);
+                }
+            }
+            return fields;
+        }
+
+        @Override
+        public List<PartitionInfo> partitions(long collectionId) {
+            List<PartitionInfo> partitions = new ArrayList<>();
+            for (KeyValue kv : under("partitions/" + collectionId + "/")) {
+                try {
+                    partitions.add(PartitionInfo.parseFrom(kv.getValue().getBytes()));
+                } catch (InvalidProtocolBufferException e) {
+                    throw new IllegalStateException("Undecodable partition " + kv.getKey(), e);
+                }
+            }
+            return partitions;
+        }
+
+        private List<KeyValue> under(String path) {
+            String full = prefix + path;
+            List<KeyValue> out = new ArrayList<>();
+            for (KeyValue kv : kvs) {
+                if (kv.getKey().toString(StandardCharsets.UTF_8).startsWith(full)
+                        && !CatalogDecoder.isTombstone(kv.getValue().getBytes())) {
+                    out.add(kv);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Fields and partitions read from etcd as of one revision. */
+    private final class RevisionParts implements CatalogDecoder.CollectionParts {
+        private final long at;
+
+        RevisionParts(long at) {
+            this.at = at;
+        }
+
+        @Override
+        public List<FieldSchema> fields(long collectionId) {
+            return new SnapshotParts(read("fields/" + collectionId + "/"), config.rootCoordPrefix()).fields(collectionId);
+        }
+
+        @Override
+        public List<PartitionInfo> partitions(long collectionId) {
+            return new SnapshotParts(read("partitions/" + collectionId + "/"), config.rootCoordPrefix())
+                    .partitions(collectionId);
+        }
+
+        private List<KeyValue> read(String path) {
+            try {
+                return client.getKVClient()
+                        .get(bytes(config.rootCoordPrefix() + path), GetOption.builder().isPrefix(true).withRevision(at).build())
+                        .get()
+                        .getKvs();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted reading " + path, e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("Cannot read " + path + " at etcd revision " + at, e.getCause());
+            }
+        }
+    }
+}

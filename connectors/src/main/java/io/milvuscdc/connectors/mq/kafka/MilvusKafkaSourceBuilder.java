@@ -1,0 +1,102 @@
+package io.milvuscdc.connectors.mq.kafka;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+import static org.apache.flink.util.Preconditions.checkNotNull;
+
+/**
+ * Builds the {@link KafkaSource} over a source Milvus's DML channels.
+ *
+ * <p>The channels are found by pattern ({@code {prefix}-{rootCoordDml}_N}) and rediscovered
+ * periodically: Milvus creates a topic only when it first writes to it. Newly found channels
+ * are read from their beginning, so nothing written before discovery is missed.
+ */
+public final class MilvusKafkaSourceBuilder {
+
+    private String bootstrapServers;
+    private String channelPrefix = "by-dev";
+    private String dmlChannelName = "rootcoord-dml";
+    private String groupId = "milvus-cdc";
+    private boolean fromEarliest;
+    private long startTimestampMs = -1;
+    private long discoveryIntervalMs = 1000;
+    private final Properties properties = new Properties();
+
+    public MilvusKafkaSourceBuilder setBootstrapServers(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
+        return this;
+    }
+
+    /** The source's {@code msgChannel.chanNamePrefix.cluster} ({@code by-dev} by default). */
+    public MilvusKafkaSourceBuilder setChannelPrefix(String channelPrefix) {
+        this.channelPrefix = channelPrefix;
+        return this;
+    }
+
+    /** The source's {@code chanNamePrefix.rootCoordDml} ({@code rootcoord-dml} by default). */
+    public MilvusKafkaSourceBuilder setDmlChannelName(String dmlChannelName) {
+        this.dmlChannelName = dmlChannelName;
+        return this;
+    }
+
+    public MilvusKafkaSourceBuilder setGroupId(String groupId) {
+        this.groupId = groupId;
+        return this;
+    }
+
+    /** Without a checkpoint, reads every channel from its first retained message. */
+    public MilvusKafkaSourceBuilder setStartFromEarliest() {
+        this.fromEarliest = true;
+        return this;
+    }
+
+    /**
+     * Without a checkpoint, reads each channel from the first message written at or after
+     * {@code epochMillis}. The default is the moment {@link #build()} runs (job submission):
+     * "latest" then has no gap between submission and the readers' start.
+     */
+    public MilvusKafkaSourceBuilder setStartFromTimestamp(long epochMillis) {
+        this.fromEarliest = false;
+        this.startTimestampMs = epochMillis;
+        return this;
+    }
+
+    public MilvusKafkaSourceBuilder setDiscoveryIntervalMs(long discoveryIntervalMs) {
+        this.discoveryIntervalMs = discoveryIntervalMs;
+        return this;
+    }
+
+    /** Any Kafka consumer property (security, timeouts). */
+    public MilvusKafkaSourceBuilder setProperty(String key, String value) {
+        properties.setProperty(key, value);
+        return this;
+    }
+
+    public Pattern topicPattern() {
+        return Pattern.compile(Pattern.quote(channelPrefix + "-" + dmlChannelName + "_") + "\\d+");
+    }
+
+    public KafkaSource<ChangeRecord> build() {
+        checkNotNull(bootstrapServers, "Kafka bootstrap servers are required");
+        return KafkaSource.<ChangeRecord>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopicPattern(topicPattern())
+                .setGroupId(groupId)
+                .setStartingOffsets(fromEarliest
+                        ? OffsetsInitializer.earliest()
+                        : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()))
+                .setDeserializer(new MilvusKafkaDeserializer())
+                .setProperties(properties)
+                .setProperty("partition.discovery.interval.ms", Long.toString(discoveryIntervalMs))
+                // Offsets live in Flink's checkpoints; the group's commit is only for monitoring.
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                .setProperty("max.partition.fetch.bytes", Integer.toString(16 * 1024 * 1024))
+                .build();
+    }
+}

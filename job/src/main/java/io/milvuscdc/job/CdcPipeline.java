@@ -1,0 +1,79 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
+import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
+import io.milvuscdc.connectors.sink.MilvusSink;
+import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.job.sequencer.CollectionSequencer;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → Milvus sink.
+ * Operator uids are a compatibility contract with savepoints: never change them.
+ */
+public final class CdcPipeline {
+
+    public static final String UID_META_SOURCE = "milvus-meta-source";
+    public static final String UID_KAFKA_SOURCE = "milvus-kafka-source";
+    public static final String UID_SEQUENCER = "collection-sequencer";
+    public static final String UID_SINK = "milvus-sink";
+    public static final String UID_DEAD_LETTER = "dead-letter-log";
+
+    private CdcPipeline() {}
+
+    public static void build(StreamExecutionEnvironment env, CdcConfig config) {
+        env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+
+        MilvusMetaSource metaSource = MilvusMetaSource.builder()
+                .setEndpoints(config.etcdEndpoints)
+                .setRootPath(config.etcdRootPath)
+                .setMetaSubPath(config.etcdMetaSubPath)
+                .setCredentials(config.etcdUsername, config.etcdPassword)
+                .build();
+        DataStream<ChangeRecord> catalog = env
+                .fromSource(metaSource, WatermarkStrategy.noWatermarks(), "Source catalog (etcd)")
+                .uid(UID_META_SOURCE)
+                .setParallelism(1);
+
+        MilvusKafkaSourceBuilder kafka = new MilvusKafkaSourceBuilder()
+                .setBootstrapServers(config.kafkaAddress)
+                .setChannelPrefix(config.channelPrefix)
+                .setDmlChannelName(config.dmlChannelName)
+                .setGroupId("milvus-cdc-" + config.channelPrefix);
+        if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
+            kafka.setStartFromEarliest();
+        }
+        DataStream<ChangeRecord> changes = env
+                .fromSource(kafka.build(), WatermarkStrategy.noWatermarks(), "Source changes (Kafka)")
+                .uid(UID_KAFKA_SOURCE);
+
+        SingleOutputStreamOperator<OperationRecord> operations = catalog.union(changes)
+                .keyBy(r -> r.collectionId)
+                .process(new CollectionSequencer())
+                .uid(UID_SEQUENCER)
+                .name("Collection sequencer");
+
+        operations.sinkTo(MilvusSink.builder()
+                        .setUri(config.targetUri)
+                        .setToken(config.targetToken)
+                        .setRetryTimeout(config.targetRetryTimeout)
+                        .setMaxRowsPerBatch(config.maxRowsPerBatch)
+                        .build())
+                .uid(UID_SINK)
+                .name("Target Milvus");
+
+        operations.getSideOutput(CollectionSequencer.DEAD_LETTER)
+                .map(r -> "dead letter: " + r.decode().getOrigin() + " " + r.decode().getUndecodable().getError())
+                .uid(UID_DEAD_LETTER)
+                .name("Dead letters")
+                .print()
+                .name("Dead-letter log");
+    }
+}

@@ -1,0 +1,59 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.job.config.ConfigException;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code flink run milvus-cdc-job.jar --config cdc.yaml}: replicates a source Milvus into a
+ * target Milvus. With {@code --local-web-ui PORT} it runs in this JVM with Flink's web UI
+ * (the demo).
+ */
+public final class MilvusCdcJob {
+
+    private MilvusCdcJob() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> params = parseArgs(args);
+        if (!params.containsKey("config")) {
+            throw new ConfigException("--config", "missing", "Run with --config path/to/cdc.yaml");
+        }
+        CdcConfig config = CdcConfig.load(Path.of(params.get("config")));
+
+        Configuration conf = new Configuration();
+        // Buffered operations and the catalog can outgrow the heap: state lives in RocksDB.
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        StreamExecutionEnvironment env;
+        if (params.containsKey("local-web-ui")) {
+            conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.PORT, Integer.parseInt(params.get("local-web-ui")));
+            env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            env.setParallelism(2);
+        } else {
+            env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        }
+        CdcPipeline.build(env, config);
+        env.execute("Milvus CDC " + config.channelPrefix + " -> " + config.targetUri);
+    }
+
+    /** {@code --key value} pairs. */
+    static Map<String, String> parseArgs(String[] args) {
+        Map<String, String> params = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new ConfigException(args[i], "unexpected argument", "Arguments are --config FILE [--local-web-ui PORT]");
+            }
+            params.put(args[i].substring(2), args[++i]);
+        }
+        return params;
+    }
+}

@@ -1,0 +1,215 @@
+package io.milvuscdc.job.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The job's configuration, read from cdc.yaml. {@code sourceConfig} keeps the keys of the Go
+ * Milvus-CDC's file (nested {@code etcd:} or flat {@code etcdAddress}/{@code etcdRootPath}/
+ * {@code etcdMetaSubPath}); {@code metaStoreConfig} is accepted and ignored, since Flink's
+ * checkpoints keep the progress. Secrets are never part of {@link #toString()}.
+ */
+public final class CdcConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
+
+    private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
+            "startup", "delivery", "checkpointInterval", "batch");
+    private static final Set<String> SOURCE_KEYS = Set.of("etcd", "etcdAddress", "etcdRootPath", "etcdMetaSubPath",
+            "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
+            "channelPrefix", "dmlChannelName", "kafka", "pulsar");
+
+    /** Where a job without a checkpoint starts. */
+    public enum StartupMode { LATEST, EARLIEST }
+
+    public List<String> etcdEndpoints = new ArrayList<>();
+    public String etcdRootPath = "by-dev";
+    public String etcdMetaSubPath = "meta";
+    public String etcdUsername;
+    public String etcdPassword;
+    public String channelPrefix = "by-dev";
+    public String dmlChannelName = "rootcoord-dml";
+    public String defaultPartitionName = "_default";
+    public String kafkaAddress;
+    public String targetUri;
+    public String targetToken;
+    public Duration targetRetryTimeout = Duration.ofMinutes(10);
+    public StartupMode startupMode = StartupMode.LATEST;
+    public Duration checkpointInterval = Duration.ofSeconds(5);
+    public int maxRowsPerBatch = 10_000;
+
+    public static CdcConfig load(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new ConfigException("--config", "cannot read " + file + " (" + e.getMessage() + ")",
+                    "Pass the path of a readable cdc.yaml");
+        }
+    }
+
+    public static CdcConfig parse(String yaml) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new ConfigException("(file)", "not valid YAML: " + e.getOriginalMessage(), "Fix the YAML syntax");
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException("(file)", "empty or not a mapping", "See configs/cdc.yaml for an example");
+        }
+        checkKnown(root, "", TOP_KEYS);
+        CdcConfig c = new CdcConfig();
+        if (root.has("metaStoreConfig")) {
+            LOG.warn("metaStoreConfig is ignored: Flink checkpoints keep the replication progress");
+        }
+        JsonNode source = required(root, "sourceConfig");
+        checkKnown(source, "sourceConfig.", SOURCE_KEYS);
+        if (source.has("etcd")) {
+            JsonNode etcd = source.get("etcd");
+            c.etcdEndpoints = strings(etcd.get("address"), "sourceConfig.etcd.address");
+            c.etcdRootPath = text(etcd, "rootPath", c.etcdRootPath);
+            c.etcdMetaSubPath = text(etcd, "metaSubPath", c.etcdMetaSubPath);
+            if (etcd.path("enableAuth").asBoolean(false)) {
+                c.etcdUsername = text(etcd, "username", null);
+                c.etcdPassword = text(etcd, "password", null);
+            }
+        } else {
+            c.etcdEndpoints = strings(source.get("etcdAddress"), "sourceConfig.etcdAddress");
+            c.etcdRootPath = text(source, "etcdRootPath", c.etcdRootPath);
+            c.etcdMetaSubPath = text(source, "etcdMetaSubPath", c.etcdMetaSubPath);
+            if (source.path("etcdEnableAuth").asBoolean(false)) {
+                c.etcdUsername = text(source, "etcdUsername", null);
+                c.etcdPassword = text(source, "etcdPassword", null);
+            }
+        }
+        if (c.etcdEndpoints.isEmpty()) {
+            throw new ConfigException("sourceConfig.etcd.address", "no etcd endpoint is given",
+                    "Set it to the source Milvus's etcd, e.g. [http://127.0.0.1:2379]");
+        }
+        c.etcdEndpoints.replaceAll(e -> e.contains("://") ? e : "http://" + e);
+        c.defaultPartitionName = text(source, "defaultPartitionName", c.defaultPartitionName);
+        // The Go CDC names the replicate channel in full ({cluster}-replicate-msg); the
+        // cluster prefix of every channel is the part before that suffix.
+        String replicateChan = text(source, "replicateChan", null);
+        if (replicateChan != null && replicateChan.endsWith("-replicate-msg")) {
+            c.channelPrefix = replicateChan.substring(0, replicateChan.length() - "-replicate-msg".length());
+        }
+        c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);
+        c.dmlChannelName = text(source, "dmlChannelName", c.dmlChannelName);
+        if (source.has("kafka")) {
+            c.kafkaAddress = text(source.get("kafka"), "address", null);
+        }
+        if (c.kafkaAddress == null || c.kafkaAddress.isEmpty()) {
+            throw new ConfigException("sourceConfig.kafka.address", "no message queue is configured",
+                    "Set it to the source Milvus's Kafka bootstrap servers, e.g. 127.0.0.1:9092");
+        }
+
+        JsonNode target = required(root, "targetConfig");
+        checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout"));
+        c.targetUri = text(target, "uri", null);
+        if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
+            throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
+                    "Set it to the target Milvus, e.g. http://127.0.0.1:19530");
+        }
+        c.targetToken = text(target, "token", null);
+        if (c.targetToken == null && target.has("username")) {
+            c.targetToken = text(target, "username", "") + ":" + text(target, "password", "");
+        }
+        c.targetRetryTimeout = duration(target, "retryTimeout", "targetConfig.retryTimeout", c.targetRetryTimeout);
+
+        if (root.has("startup")) {
+            JsonNode startup = root.get("startup");
+            checkKnown(startup, "startup.", Set.of("mode"));
+            String mode = text(startup, "mode", "latest");
+            try {
+                c.startupMode = StartupMode.valueOf(mode.toUpperCase());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'", "Use latest or earliest");
+            }
+        }
+        c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
+        if (root.has("batch")) {
+            checkKnown(root.get("batch"), "batch.", Set.of("maxRows"));
+            c.maxRowsPerBatch = root.get("batch").path("maxRows").asInt(c.maxRowsPerBatch);
+            if (c.maxRowsPerBatch <= 0) {
+                throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");
+            }
+        }
+        return c;
+    }
+
+    private static JsonNode required(JsonNode node, String key) {
+        JsonNode value = node.get(key);
+        if (value == null || !value.isObject()) {
+            throw new ConfigException(key, "missing section", "Add a '" + key + ":' section; see configs/cdc.yaml");
+        }
+        return value;
+    }
+
+    private static void checkKnown(JsonNode node, String prefix, Set<String> known) {
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            String key = fields.next().getKey();
+            if (!known.contains(key)) {
+                throw new ConfigException(prefix + key, "unknown key", "Known keys here: " + known);
+            }
+        }
+    }
+
+    private static String text(JsonNode node, String key, String fallback) {
+        JsonNode value = node.get(key);
+        return value == null || value.isNull() ? fallback : value.asText();
+    }
+
+    private static List<String> strings(JsonNode node, String key) {
+        List<String> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (node.isArray()) {
+            node.forEach(n -> out.add(n.asText()));
+        } else {
+            for (String s : node.asText().split(",")) {
+                if (!s.isBlank()) {
+                    out.add(s.trim());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Duration duration(JsonNode node, String key, String path, Duration fallback) {
+        String text = text(node, key, null);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return org.apache.flink.util.TimeUtils.parseDuration(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, "'" + text + "' is not a duration", "Use e.g. 5s, 2min or 10m");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CdcConfig{etcd=" + etcdEndpoints + " " + etcdRootPath + "/" + etcdMetaSubPath
+                + (etcdPassword == null ? "" : " (auth)") + ", kafka=" + kafkaAddress + ", channels=" + channelPrefix + "-"
+                + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)")
+                + ", startup=" + startupMode + ", checkpointInterval=" + checkpointInterval + '}';
+    }
+}
