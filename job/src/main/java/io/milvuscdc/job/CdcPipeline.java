@@ -9,6 +9,8 @@ import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -30,6 +32,10 @@ public final class CdcPipeline {
 
     public static void build(StreamExecutionEnvironment env, CdcConfig config) {
         env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        // Buffered operations and the catalog can outgrow the heap: keyed state lives in RocksDB.
+        Configuration state = new Configuration();
+        state.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        env.configure(state);
 
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)

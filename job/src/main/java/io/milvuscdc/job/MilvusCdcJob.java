@@ -5,7 +5,6 @@ import io.milvuscdc.job.config.ConfigException;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Path;
@@ -29,8 +28,6 @@ public final class MilvusCdcJob {
         CdcConfig config = CdcConfig.load(Path.of(params.get("config")));
 
         Configuration conf = new Configuration();
-        // Buffered operations and the catalog can outgrow the heap: state lives in RocksDB.
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         StreamExecutionEnvironment env;
         if (params.containsKey("local-web-ui")) {
             conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");

@@ -1,0 +1,275 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusStackExtension;
+import io.milvuscdc.testutils.MilvusTables;
+
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.DataType;
+import io.milvus.v2.common.IndexParam;
+import io.milvus.v2.service.collection.request.AddFieldReq;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DescribeCollectionReq;
+import io.milvus.v2.service.collection.request.HasCollectionReq;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.service.collection.response.DescribeCollectionResp;
+import io.milvus.v2.service.index.request.CreateIndexReq;
+import io.milvus.v2.service.vector.request.DeleteReq;
+import io.milvus.v2.service.vector.request.InsertReq;
+import io.milvus.v2.service.vector.request.UpsertReq;
+import io.milvus.v2.service.vector.response.InsertResp;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The first slice end to end on real servers: a source Milvus on Kafka, the job on a Flink
+ * MiniCluster, a target Milvus. Two collections are created after the job starts, filled,
+ * partly deleted and upserted; the target must then hold exactly the source's live rows.
+ */
+@ExtendWith(MilvusStackExtension.class)
+class KafkaReplicationITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    private static final int DIM = 128;
+    private static final Duration WAIT = Duration.ofMinutes(4);
+
+    private static MilvusStack stack;
+    private static MilvusClientV2 source;
+    private static MilvusClientV2 target;
+
+    @BeforeAll
+    static void connect(MilvusStack given) {
+        stack = given;
+        source = MilvusTables.connect(stack.source());
+        target = MilvusTables.connect(stack.target());
+    }
+
+    @AfterAll
+    static void close() {
+        source.close();
+        target.close();
+    }
+
+    static CdcConfig config(MilvusStack stack) {
+        return CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd:",
+                "    address: [" + stack.etcdEndpoint() + "]",
+                "    rootPath: " + stack.source().etcdRootPath(),
+                "    metaSubPath: " + stack.source().metaSubPath(),
+                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
+                "  kafka:",
+                "    address: " + stack.kafkaBootstrap(),
+                "targetConfig:",
+                "  uri: " + stack.target().uri(),
+                "checkpointInterval: 1s"));
+    }
+
+    @Test
+    void replicatesNewCollectionsWithInsertsDeletesAndUpserts() throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        CdcPipeline.build(env, config(stack));
+        JobClient job = env.executeAsync("kafka replication");
+        try {
+            String fixed = "cdc_fixed_" + System.currentTimeMillis();
+            String auto = "cdc_auto_" + System.currentTimeMillis();
+            createFixedCollection(fixed);
+            createAutoIdCollection(auto);
+
+            // (a) 20,000 rows in batches, 2,000 deleted by key, 1,000 upserted with new values.
+            Random random = new Random(42);
+            for (int batch = 0; batch < 20; batch++) {
+                List<JsonObject> rows = new ArrayList<>();
+                for (int i = 0; i < 1000; i++) {
+                    rows.add(fixedRow(batch * 1000L + i, "v1", random));
+                }
+                source.insert(InsertReq.builder().collectionName(fixed).data(rows).build());
+            }
+            List<Object> deleted = new ArrayList<>();
+            for (long k = 0; k < 20_000; k += 10) {
+                deleted.add(k);
+            }
+            source.delete(DeleteReq.builder().collectionName(fixed).ids(deleted).build());
+            List<JsonObject> upserts = new ArrayList<>();
+            for (long k = 5; k < 10_000; k += 10) {
+                upserts.add(fixedRow(k, "upserted", random));
+            }
+            source.upsert(UpsertReq.builder().collectionName(fixed).data(upserts).build());
+            Set<Long> fixedLive = new LinkedHashSet<>();
+            for (long k = 0; k < 20_000; k++) {
+                if (k % 10 != 0) {
+                    fixedLive.add(k);
+                }
+            }
+
+            // (b) auto-id keys and a dynamic field: 20,000 rows, 2,000 of them deleted by key.
+            List<Long> autoKeys = new ArrayList<>();
+            for (int batch = 0; batch < 20; batch++) {
+                List<JsonObject> rows = new ArrayList<>();
+                for (int i = 0; i < 1000; i++) {
+                    rows.add(autoRow(batch * 1000 + i, random));
+                }
+                InsertResp resp = source.insert(InsertReq.builder().collectionName(auto).data(rows).build());
+                resp.getPrimaryKeys().forEach(k -> autoKeys.add(((Number) k).longValue()));
+            }
+            List<Object> autoDeleted = autoKeys.stream().filter(k -> k % 10 == 3).collect(Collectors.toList());
+            source.delete(DeleteReq.builder().collectionName(auto).ids(autoDeleted).build());
+            Set<Long> autoLive = new LinkedHashSet<>(autoKeys);
+            autoDeleted.forEach(autoLive::remove);
+
+            waitUntil("both collections exist on the target", () ->
+                    target.hasCollection(HasCollectionReq.builder().collectionName(fixed).build())
+                            && target.hasCollection(HasCollectionReq.builder().collectionName(auto).build()));
+            loadForQuery(target, fixed);
+            loadForQuery(target, auto);
+
+            assertSchemaEquivalent(fixed);
+            assertSchemaEquivalent(auto);
+
+            List<String> fixedFields = List.of("id", "title", "score", "meta", "vec");
+            List<String> autoFields = List.of("id", "vec", "$meta");
+            assertEquals(fixedLive.size(), MilvusTables.count(source, fixed));
+            assertEquals(autoLive.size(), MilvusTables.count(source, auto));
+            waitUntil("the target holds the source's row counts", () ->
+                    MilvusTables.count(target, fixed) == fixedLive.size()
+                            && MilvusTables.count(target, auto) == autoLive.size());
+            waitUntil("the target's rows equal the source's", () ->
+                    MilvusTables.rowsByKey(target, fixed, "id", fixedLive, fixedFields)
+                            .equals(MilvusTables.rowsByKey(source, fixed, "id", fixedLive, fixedFields)));
+
+            Map<Long, Map<String, Object>> sourceFixed = MilvusTables.rowsByKey(source, fixed, "id", fixedLive, fixedFields);
+            Map<Long, Map<String, Object>> targetFixed = MilvusTables.rowsByKey(target, fixed, "id", fixedLive, fixedFields);
+            assertEquals(fixedLive, sourceFixed.keySet());
+            assertEquals(sourceFixed, targetFixed);
+            assertEquals("upserted-title-5", targetFixed.get(5L).get("title"));
+
+            Map<Long, Map<String, Object>> sourceAuto = MilvusTables.rowsByKey(source, auto, "id", autoLive, autoFields);
+            Map<Long, Map<String, Object>> targetAuto = MilvusTables.rowsByKey(target, auto, "id", autoLive, autoFields);
+            assertEquals(autoLive, sourceAuto.keySet());
+            assertEquals(sourceAuto, targetAuto);
+            assertFalse(targetAuto.values().iterator().next().keySet().stream().noneMatch(k -> k.equals("tag")),
+                    "dynamic field values replicated: " + targetAuto.values().iterator().next().keySet());
+            // No row beyond the source's: equal counts over equal key sets.
+            assertEquals(MilvusTables.count(source, fixed), MilvusTables.count(target, fixed));
+            assertEquals(MilvusTables.count(source, auto), MilvusTables.count(target, auto));
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private void createFixedCollection(String name) {
+        CreateCollectionReq.CollectionSchema schema = source.createSchema();
+        schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(false).build());
+        schema.addField(AddFieldReq.builder().fieldName("title").dataType(DataType.VarChar).maxLength(128).build());
+        schema.addField(AddFieldReq.builder().fieldName("score").dataType(DataType.Float).build());
+        schema.addField(AddFieldReq.builder().fieldName("meta").dataType(DataType.JSON).build());
+        schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(DIM).build());
+        source.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema).numShards(2).build());
+        loadForQuery(source, name);
+    }
+
+    private void createAutoIdCollection(String name) {
+        CreateCollectionReq.CollectionSchema schema = source.createSchema();
+        schema.setEnableDynamicField(true);
+        schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(true).build());
+        schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(DIM).build());
+        source.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema).numShards(2).build());
+        loadForQuery(source, name);
+    }
+
+    private static void loadForQuery(MilvusClientV2 client, String name) {
+        client.createIndex(CreateIndexReq.builder().collectionName(name).indexParams(List.of(IndexParam.builder()
+                .fieldName("vec").indexType(IndexParam.IndexType.FLAT).metricType(IndexParam.MetricType.L2).build())).build());
+        client.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
+    }
+
+    /** Same fields (names, types, key, dimensions, lengths) and dynamic-field setting. */
+    private static void assertSchemaEquivalent(String name) {
+        DescribeCollectionResp s = source.describeCollection(DescribeCollectionReq.builder().collectionName(name).build());
+        DescribeCollectionResp t = target.describeCollection(DescribeCollectionReq.builder().collectionName(name).build());
+        assertEquals(describe(s), describe(t), "schema of " + name);
+        assertEquals(s.getCollectionSchema().isEnableDynamicField(), t.getCollectionSchema().isEnableDynamicField());
+        assertEquals(s.getShardsNum(), t.getShardsNum());
+    }
+
+    private static List<String> describe(DescribeCollectionResp d) {
+        return d.getCollectionSchema().getFieldSchemaList().stream()
+                .map(f -> f.getName() + ":" + f.getDataType() + ":pk=" + f.getIsPrimaryKey() + ":dim=" + f.getDimension()
+                        + ":len=" + f.getMaxLength())
+                .collect(Collectors.toList());
+    }
+
+    private static JsonObject fixedRow(long id, String version, Random random) {
+        JsonObject row = new JsonObject();
+        row.addProperty("id", id);
+        row.addProperty("title", version + "-title-" + id);
+        row.addProperty("score", random.nextFloat());
+        JsonObject meta = new JsonObject();
+        meta.addProperty("n", id);
+        meta.addProperty("version", version);
+        row.add("meta", meta);
+        row.add("vec", vector(random));
+        return row;
+    }
+
+    private static JsonObject autoRow(int n, Random random) {
+        JsonObject row = new JsonObject();
+        row.add("vec", vector(random));
+        row.addProperty("tag", "tag-" + n);
+        row.addProperty("rank", n);
+        return row;
+    }
+
+    private static JsonArray vector(Random random) {
+        JsonArray vec = new JsonArray();
+        for (int d = 0; d < DIM; d++) {
+            vec.add(random.nextFloat());
+        }
+        return vec;
+    }
+
+    private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // not there yet (collection not created or not loaded on the target)
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("Timed out after " + WAIT + " waiting until " + what);
+    }
+}
