@@ -8,6 +8,9 @@ import com.google.gson.JsonObject;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.options.GetOption;
 import io.milvus.v2.client.ConnectConfig;
 import io.milvus.v2.client.MilvusClientV2;
@@ -34,6 +37,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -112,25 +117,43 @@ public final class WireCapture {
         }
         consumer.close();
 
-        // The etcd history of the collection: each revision of each key, tombstones included.
+        // The etcd history under root-coord: every put and delete, in revision order, as a
+        // watch from revision 1 sees it (the meta source's own view).
         ArrayNode etcd = root.putArray("etcd");
         try (Client client = Client.builder().endpoints(stack.etcdEndpoint()).build()) {
             ByteSequence prefix = bytes(source.etcdRootPath() + "/" + source.metaSubPath() + "/root-coord/");
-            List<KeyValue> kvs = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
-                    .get().getKvs();
-            for (KeyValue kv : kvs) {
+            long current = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
+                    .get().getHeader().getRevision();
+            List<WatchEvent> events = new ArrayList<>();
+            CountDownLatch caughtUp = new CountDownLatch(1);
+            try (Watch.Watcher watcher = client.getWatchClient().watch(prefix,
+                    WatchOption.builder().isPrefix(true).withRevision(1).build(), response -> {
+                        synchronized (events) {
+                            events.addAll(response.getEvents());
+                        }
+                        if (response.getHeader().getRevision() >= current) {
+                            caughtUp.countDown();
+                        }
+                    })) {
+                caughtUp.await(30, TimeUnit.SECONDS);
+            }
+            for (WatchEvent event : events) {
+                KeyValue kv = event.getKeyValue();
+                String key = kv.getKey().toString(StandardCharsets.UTF_8);
+                if (key.contains("/credential/")) {
+                    continue;
+                }
                 ObjectNode e = etcd.addObject();
-                e.put("key", kv.getKey().toString(StandardCharsets.UTF_8));
-                e.put("createRevision", kv.getCreateRevision());
+                e.put("type", event.getEventType().name());
+                e.put("key", key);
                 e.put("modRevision", kv.getModRevision());
-                e.put("version", kv.getVersion());
                 e.put("value", Base64.getEncoder().encodeToString(kv.getValue().getBytes()));
             }
         }
         milvus.close();
         Files.createDirectories(out.getParent());
         mapper.writeValue(out.toFile(), root);
-        System.out.println("wrote " + messages.size() + " messages and " + etcd.size() + " etcd keys to " + out);
+        System.out.println("wrote " + messages.size() + " messages and " + etcd.size() + " etcd events to " + out);
     }
 
     private static boolean isTimeTick(ConsumerRecord<byte[], byte[]> r) {

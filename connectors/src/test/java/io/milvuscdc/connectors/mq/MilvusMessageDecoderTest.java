@@ -1,0 +1,107 @@
+package io.milvuscdc.connectors.mq;
+
+import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.testutils.WireCaptures;
+
+import io.milvus.grpc.FieldData;
+import io.milvus.grpc.MsgType;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Decodes the messages a real Milvus 2.3.5 wrote to Kafka (create, insert, delete, upsert, tick, drop). */
+class MilvusMessageDecoderTest {
+
+    private final MilvusMessageDecoder decoder = new MilvusMessageDecoder();
+    private final List<WireCaptures.MqMessage> messages = WireCaptures.load(WireCaptures.MILVUS_2_3_5_KAFKA).messages();
+
+    private List<ChangeEvent> decodeAll() {
+        List<ChangeEvent> events = new ArrayList<>();
+        for (WireCaptures.MqMessage m : messages) {
+            decoder.decode(m.payload, m.origin()).ifPresent(events::add);
+        }
+        return events;
+    }
+
+    @Test
+    void insertsCarryColumnsWithoutSystemFields() {
+        List<ChangeEvent> inserts = decodeAll().stream().filter(ChangeEvent::hasRowsInserted).collect(Collectors.toList());
+        // One insert of rows 0..2, one upsert row (2).
+        assertEquals(2, inserts.size());
+        ChangeEvent first = inserts.get(0);
+        assertEquals(3, first.getRowsInserted().getNumRows());
+        assertTrue(first.getTimestamp() > 0, "an Insert's timestamp comes from its rows");
+        assertTrue(first.getRowsInserted().getVchannel().startsWith("cdc-source-rootcoord-dml_0_" + first.getCollectionId() + "v"));
+        List<String> names = first.getRowsInserted().getFieldsDataList().stream().map(FieldData::getFieldName).sorted()
+                .collect(Collectors.toList());
+        assertEquals(List.of("$meta", "id", "meta", "score", "title", "vec"), names);
+        FieldData id = column(first, "id");
+        assertEquals(List.of(0L, 1L, 2L), id.getScalars().getLongData().getDataList().stream().sorted().collect(Collectors.toList()));
+        FieldData vec = column(first, "vec");
+        assertEquals(4, vec.getVectors().getDim());
+        assertEquals(12, vec.getVectors().getFloatVector().getDataCount());
+        assertTrue(column(first, "$meta").getIsDynamic());
+    }
+
+    @Test
+    void deleteCarriesKeys() {
+        List<ChangeEvent> deletes = decodeAll().stream().filter(ChangeEvent::hasRowsDeleted).collect(Collectors.toList());
+        assertEquals(2, deletes.size());
+        assertEquals(List.of(1L), deletes.get(0).getRowsDeleted().getPrimaryKeys().getIntId().getDataList());
+    }
+
+    @Test
+    void upsertIsAnInsertThenADeleteOfTheSameKeyAtTheSameTimestamp() {
+        List<ChangeEvent> events = decodeAll().stream()
+                .filter(e -> e.hasRowsInserted() || e.hasRowsDeleted()).collect(Collectors.toList());
+        ChangeEvent insert = events.get(events.size() - 2);
+        ChangeEvent delete = events.get(events.size() - 1);
+        assertTrue(insert.hasRowsInserted());
+        assertTrue(delete.hasRowsDeleted());
+        assertEquals(insert.getTimestamp(), delete.getTimestamp());
+        assertEquals(List.of(2L), delete.getRowsDeleted().getPrimaryKeys().getIntId().getDataList());
+        assertEquals(List.of(2L), column(insert, "id").getScalars().getLongData().getDataList());
+    }
+
+    @Test
+    void dropCollectionArrivesOncePerPhysicalChannel() {
+        List<ChangeEvent> drops = decodeAll().stream().filter(ChangeEvent::hasShardDropped).collect(Collectors.toList());
+        assertEquals(List.of("cdc-source-rootcoord-dml_0", "cdc-source-rootcoord-dml_1"),
+                drops.stream().map(d -> d.getShardDropped().getVchannel()).sorted().collect(Collectors.toList()));
+        assertEquals(drops.get(0).getCollectionId(), drops.get(1).getCollectionId());
+    }
+
+    @Test
+    void timeTicksAndCreateCollectionGiveNoEvent() {
+        int silent = 0;
+        for (WireCaptures.MqMessage m : messages) {
+            MsgType type = MilvusMessageDecoder.typeOf(m.payload);
+            if (type == MsgType.TimeTick || type == MsgType.CreateCollection) {
+                assertFalse(decoder.decode(m.payload, m.origin()).isPresent());
+                silent++;
+            }
+        }
+        assertTrue(silent >= 4, "the capture holds time ticks and create-collection messages");
+    }
+
+    @Test
+    void garbageIsDeadLetteredNotDropped() {
+        Optional<ChangeEvent> event = decoder.decode(new byte[] {(byte) 0xff, 0x01, 0x02}, "ch@7");
+        assertTrue(event.isPresent());
+        assertTrue(event.get().hasUndecodable());
+        assertEquals("ch@7", event.get().getOrigin());
+        assertEquals(3, event.get().getUndecodable().getPayload().size());
+    }
+
+    private static FieldData column(ChangeEvent insert, String name) {
+        return insert.getRowsInserted().getFieldsDataList().stream().filter(f -> f.getFieldName().equals(name))
+                .findFirst().orElseThrow();
+    }
+}
