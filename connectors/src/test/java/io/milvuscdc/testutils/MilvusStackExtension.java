@@ -79,7 +79,9 @@ public final class MilvusStackExtension implements BeforeAllCallback, ParameterR
             Path root = MilvusStack.projectRoot();
             Process process = new ProcessBuilder("python3", root.resolve("scripts/stack.py").toString(),
                     command, "--dir", dir.toString())
-                    .inheritIO()
+                    .redirectErrorStream(true)
+                    // Not inheritIO: surefire reads the forked JVM's stdout as its own channel.
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(dir.getFileName() + "-" + command + ".log").toFile()))
                     .start();
             try {
                 if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {

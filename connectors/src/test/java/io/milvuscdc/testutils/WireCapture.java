@@ -66,13 +66,12 @@ public final class WireCapture {
         consumer.subscribe(Pattern.compile(Pattern.quote(source.channelPrefix()) + "-.*"));
 
         String name = "wire_capture";
-        CreateCollectionReq.CollectionSchema schema = milvus.createSchema();
+        CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder().enableDynamicField(true).build();
         schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(false).build());
         schema.addField(AddFieldReq.builder().fieldName("title").dataType(DataType.VarChar).maxLength(64).build());
         schema.addField(AddFieldReq.builder().fieldName("score").dataType(DataType.Float).build());
         schema.addField(AddFieldReq.builder().fieldName("meta").dataType(DataType.JSON).build());
         schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(4).build());
-        schema.setEnableDynamicField(true);
         milvus.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema)
                 .numShards(2).build());
 

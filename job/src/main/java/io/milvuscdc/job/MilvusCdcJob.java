@@ -34,10 +34,12 @@ public final class MilvusCdcJob {
             conf.set(RestOptions.ADDRESS, "127.0.0.1");
             conf.set(RestOptions.PORT, Integer.parseInt(params.get("local-web-ui")));
             env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            System.out.println("Flink web UI: http://127.0.0.1:" + params.get("local-web-ui"));
             env.setParallelism(2);
         } else {
             env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         }
+        System.out.println("Starting " + config);
         CdcPipeline.build(env, config);
         env.execute("Milvus CDC " + config.channelPrefix + " -> " + config.targetUri);
     }

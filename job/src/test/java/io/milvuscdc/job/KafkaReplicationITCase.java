@@ -188,7 +188,7 @@ class KafkaReplicationITCase {
     }
 
     private void createFixedCollection(String name) {
-        CreateCollectionReq.CollectionSchema schema = source.createSchema();
+        CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder().build();
         schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(false).build());
         schema.addField(AddFieldReq.builder().fieldName("title").dataType(DataType.VarChar).maxLength(128).build());
         schema.addField(AddFieldReq.builder().fieldName("score").dataType(DataType.Float).build());
@@ -199,8 +199,7 @@ class KafkaReplicationITCase {
     }
 
     private void createAutoIdCollection(String name) {
-        CreateCollectionReq.CollectionSchema schema = source.createSchema();
-        schema.setEnableDynamicField(true);
+        CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder().enableDynamicField(true).build();
         schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).autoID(true).build());
         schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(DIM).build());
         source.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema).numShards(2).build());

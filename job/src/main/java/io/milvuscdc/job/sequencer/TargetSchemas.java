@@ -16,6 +16,7 @@ final class TargetSchemas {
      * enabled); an auto-id primary key becomes a plain one, since rows carry the source's keys
      * and deletes are by key.
      */
+    @SuppressWarnings("deprecation") // the schema-level autoID is deprecated, but old servers still read it
     static CollectionSchema forTarget(CollectionSchema source, String targetName) {
         CollectionSchema.Builder schema = source.toBuilder().clearFields().setName(targetName).setAutoID(false);
         for (FieldSchema field : source.getFieldsList()) {

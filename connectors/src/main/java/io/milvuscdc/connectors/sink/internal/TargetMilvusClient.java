@@ -156,6 +156,8 @@ public final class TargetMilvusClient implements AutoCloseable {
         return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
+    /** 2.3 servers report failures in the deprecated error_code; newer ones in code. */
+    @SuppressWarnings("deprecation")
     private static void check(String what, Status status) {
         boolean failed = status.getErrorCode() != ErrorCode.Success || status.getCode() != 0;
         if (failed) {
