@@ -12,7 +12,13 @@ mvn -B -q -pl connectors dependency:build-classpath -Dmdep.outputFile=target/con
 dir=target/demo-stack
 echo "== starting the stack in $dir"
 python3 scripts/stack.py up --dir "$dir"
-trap 'python3 scripts/stack.py down --dir "$dir"' EXIT
+job_pid=
+stop() {
+  if [ -n "$job_pid" ]; then kill "$job_pid" 2>/dev/null || true; wait "$job_pid" 2>/dev/null || true; fi
+  python3 scripts/stack.py down --dir "$dir"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 json() { python3 -c "import json,sys; d=json.load(open('$dir/stack.json')); print($1)"; }
 mkdir -p target/demo
@@ -44,4 +50,6 @@ opens=$(python3 -c "import re; print(re.search(r'<flink.jvm.opens>(.*?)</flink.j
 # shellcheck disable=SC2086
 java $opens -Dlog4j.configurationFile=flink-conf/log4j-console.properties \
   -cp "job/target/milvus-cdc-job.jar:$(cat job/target/flink-classpath.txt)" \
-  io.milvuscdc.job.MilvusCdcJob --config target/demo/cdc.yaml --local-web-ui "$port"
+  io.milvuscdc.job.MilvusCdcJob --config target/demo/cdc.yaml --local-web-ui "$port" &
+job_pid=$!
+wait "$job_pid"

@@ -11,6 +11,7 @@ import argparse
 import base64
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -31,10 +32,27 @@ KAFKA_LIB = os.path.join(STACK_HOME, "kafka", "lib")
 DML_CHANNELS = 4
 
 
+_taken = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that is free now, below the kernel's ephemeral range: a port from bind(0) lies in
+    that range, where outgoing connections of other processes can take it before the server
+    binds it (seen: Milvus panicking with 'address already in use')."""
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    rnd = random.Random()
+    for _ in range(1000):
+        port = rnd.randrange(20000, low)
+        if port in _taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        _taken.add(port)
+        return port
+    raise RuntimeError("no free port found")
 
 
 def wait_until(what, check, timeout, proc=None, log=None):
@@ -213,12 +231,22 @@ def start_milvus(d, name, etcd_endpoint, kafka_bootstrap):
             "channelPrefix": name, "dmlChannels": DML_CHANNELS}
 
 
-def wait_milvus(m):
-    url = f"http://127.0.0.1:{m['metricsPort']}/healthz"
-    wait_until(f"milvus {m['name']}", lambda: b"OK" in urllib.request.urlopen(url, timeout=1).read(),
-               180, m["proc"], m["log"])
-    m["readySeconds"] = round(time.time() - m.pop("t0"), 2)
-    m.pop("proc")
+def wait_milvus(m, restart, attempts=3):
+    """Waits until Milvus is healthy; a port taken meanwhile by another process is retried on new ports."""
+    for attempt in range(attempts):
+        url = f"http://127.0.0.1:{m['metricsPort']}/healthz"
+        try:
+            wait_until(f"milvus {m['name']}", lambda: b"OK" in urllib.request.urlopen(url, timeout=1).read(),
+                       180, m["proc"], m["log"])
+            m["readySeconds"] = round(time.time() - m.pop("t0"), 2)
+            m.pop("proc")
+            return m
+        except RuntimeError:
+            clash = "address already in use" in open(m["log"]).read()
+            if not clash or attempt == attempts - 1:
+                raise
+            m = restart(m)
+    return m
 
 
 def up(d):
@@ -236,12 +264,11 @@ def up(d):
         state["etcd"] = start_etcd(d)
         state["kafka"] = start_kafka(d)
         # Both Milvus start together: on two cores this halves the wait.
-        src = start_milvus(d, "cdc-source", state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
-        state["sourceMilvus"] = src
-        tgt = start_milvus(d, "cdc-target", state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
-        state["targetMilvus"] = tgt
-        wait_milvus(src)
-        wait_milvus(tgt)
+        for key, name in (("sourceMilvus", "cdc-source"), ("targetMilvus", "cdc-target")):
+            state[key] = start_milvus(d, name, state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
+        for key in ("sourceMilvus", "targetMilvus"):
+            state[key] = wait_milvus(state[key], lambda m: start_milvus(d, m["name"], state["etcd"]["endpoint"],
+                                                                        state["kafka"]["bootstrap"]))
     except Exception:
         for k in ("sourceMilvus", "targetMilvus"):
             if k in state:

@@ -80,22 +80,11 @@ public final class CdcConfig implements Serializable {
         JsonNode source = required(root, "sourceConfig");
         checkKnown(source, "sourceConfig.", SOURCE_KEYS);
         if (source.has("etcd")) {
-            JsonNode etcd = source.get("etcd");
-            c.etcdEndpoints = strings(etcd.get("address"), "sourceConfig.etcd.address");
-            c.etcdRootPath = text(etcd, "rootPath", c.etcdRootPath);
-            c.etcdMetaSubPath = text(etcd, "metaSubPath", c.etcdMetaSubPath);
-            if (etcd.path("enableAuth").asBoolean(false)) {
-                c.etcdUsername = text(etcd, "username", null);
-                c.etcdPassword = text(etcd, "password", null);
-            }
+            c.readEtcd(source.get("etcd"), "sourceConfig.etcd.", "address", "rootPath", "metaSubPath", "enableAuth",
+                    "username", "password");
         } else {
-            c.etcdEndpoints = strings(source.get("etcdAddress"), "sourceConfig.etcdAddress");
-            c.etcdRootPath = text(source, "etcdRootPath", c.etcdRootPath);
-            c.etcdMetaSubPath = text(source, "etcdMetaSubPath", c.etcdMetaSubPath);
-            if (source.path("etcdEnableAuth").asBoolean(false)) {
-                c.etcdUsername = text(source, "etcdUsername", null);
-                c.etcdPassword = text(source, "etcdPassword", null);
-            }
+            c.readEtcd(source, "sourceConfig.", "etcdAddress", "etcdRootPath", "etcdMetaSubPath", "etcdEnableAuth",
+                    "etcdUsername", "etcdPassword");
         }
         if (c.etcdEndpoints.isEmpty()) {
             throw new ConfigException("sourceConfig.etcd.address", "no etcd endpoint is given",
@@ -151,6 +140,18 @@ public final class CdcConfig implements Serializable {
             }
         }
         return c;
+    }
+
+    /** The Go CDC's two spellings of the etcd keys, nested and flat, read alike. */
+    private void readEtcd(JsonNode node, String path, String address, String rootPath, String metaSubPath,
+                          String enableAuth, String username, String password) {
+        etcdEndpoints = strings(node.get(address), path + address);
+        etcdRootPath = text(node, rootPath, etcdRootPath);
+        etcdMetaSubPath = text(node, metaSubPath, etcdMetaSubPath);
+        if (node.path(enableAuth).asBoolean(false)) {
+            etcdUsername = text(node, username, null);
+            etcdPassword = text(node, password, null);
+        }
     }
 
     private static JsonNode required(JsonNode node, String key) {

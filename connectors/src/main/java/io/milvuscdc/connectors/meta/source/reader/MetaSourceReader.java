@@ -178,7 +178,7 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
 
     @Override
     public List<MetaSplit> snapshotState(long checkpointId) {
-        return hasSplit ? Collections.singletonList(new MetaSplit(needsBootstrap ? revision : revision))
+        return hasSplit ? Collections.singletonList(new MetaSplit(revision))
                 : Collections.emptyList();
     }
 
@@ -211,28 +211,24 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
 
         @Override
         public List<FieldSchema> fields(long collectionId) {
-            List<FieldSchema> fields = new ArrayList<>();
-            for (KeyValue kv : under("fields/" + collectionId + "/")) {
-                try {
-                    fields.add(FieldSchema.parseFrom(kv.getValue().getBytes()));
-                } catch (InvalidProtocolBufferException e) {
-                    throw new IllegalStateException("Undecodable field " + kv.getKey(), e);
-                }
-            }
-            return fields;
+            return parseAll("fields/" + collectionId + "/", FieldSchema::parseFrom);
         }
 
         @Override
         public List<PartitionInfo> partitions(long collectionId) {
-            List<PartitionInfo> partitions = new ArrayList<>();
-            for (KeyValue kv : under("partitions/" + collectionId + "/")) {
+            return parseAll("partitions/" + collectionId + "/", PartitionInfo::parseFrom);
+        }
+
+        private <T> List<T> parseAll(String path, Parser<T> parser) {
+            List<T> out = new ArrayList<>();
+            for (KeyValue kv : under(path)) {
                 try {
-                    partitions.add(PartitionInfo.parseFrom(kv.getValue().getBytes()));
+                    out.add(parser.parse(kv.getValue().getBytes()));
                 } catch (InvalidProtocolBufferException e) {
-                    throw new IllegalStateException("Undecodable partition " + kv.getKey(), e);
+                    throw new IllegalStateException("Undecodable catalog value at " + kv.getKey(), e);
                 }
             }
-            return partitions;
+            return out;
         }
 
         private List<KeyValue> under(String path) {
@@ -246,6 +242,11 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             }
             return out;
         }
+    }
+
+    /** A protobuf message parser. */
+    private interface Parser<T> {
+        T parse(byte[] bytes) throws InvalidProtocolBufferException;
     }
 
     /** Fields and partitions read from etcd as of one revision. */
