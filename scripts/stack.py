@@ -317,7 +317,8 @@ def down(d):
     for k in ("targetMilvus", "sourceMilvus", "kafka", "etcd"):
         if k in state and "pid" in state[k]:
             stop_pid(state[k]["pid"])
-    os.remove(state_file)
+    if os.path.exists(state_file):
+        os.remove(state_file)
 
 
 def main():
