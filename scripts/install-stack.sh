@@ -26,7 +26,7 @@ fi
 if [ ! -x "$STACK/milvus/bin/milvus" ]; then
   echo "== installing Milvus $MILVUS_VERSION (PyPI wheel 'milvus') into $STACK/milvus"
   tmp=$(mktemp -d)
-  python3 -m pip download -q --disable-pip-version-check --root-user-action=ignore --no-deps -d "$tmp" "milvus==$MILVUS_VERSION"
+  python3 -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" "milvus==$MILVUS_VERSION"
   python3 - "$tmp" "$STACK/milvus" <<'PY'
 import glob, lzma, os, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
