@@ -77,6 +77,7 @@ public final class MilvusStackExtension implements BeforeAllCallback, ParameterR
 
         private static void run(String command, Path dir) throws IOException {
             Path root = MilvusStack.projectRoot();
+            java.nio.file.Files.createDirectories(dir.getParent());
             Process process = new ProcessBuilder("python3", root.resolve("scripts/stack.py").toString(),
                     command, "--dir", dir.toString())
                     .redirectErrorStream(true)
@@ -86,7 +87,7 @@ public final class MilvusStackExtension implements BeforeAllCallback, ParameterR
             try {
                 if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
                     process.destroy();
-                    throw new IOException("scripts/stack.py " + command + " failed; logs are in " + dir);
+                    throw new IOException("scripts/stack.py " + command + " failed; see " + dir + "-" + command + ".log and the logs in " + dir);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
