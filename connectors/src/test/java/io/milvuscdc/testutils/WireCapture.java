@@ -84,7 +84,7 @@ public final class WireCapture {
         milvus.upsert(UpsertReq.builder().collectionName(name).data(List.of(row(2, "upserted"))).build());
         Thread.sleep(1000); // let a few time ticks pass so that each channel has one
         milvus.dropCollection(DropCollectionReq.builder().collectionName(name).build());
-        Thread.sleep(1000);
+        Thread.sleep(1000); // a capture tool, not a test: let the drop reach every channel
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();

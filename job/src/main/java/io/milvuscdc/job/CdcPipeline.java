@@ -2,6 +2,7 @@ package io.milvuscdc.job;
 
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
 import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
 import io.milvuscdc.connectors.sink.MilvusSink;
@@ -76,7 +77,10 @@ public final class CdcPipeline {
                 .name("Target Milvus");
 
         operations.getSideOutput(CollectionSequencer.DEAD_LETTER)
-                .map(r -> "dead letter: " + r.decode().getOrigin() + " " + r.decode().getUndecodable().getError())
+                .map(r -> {
+                    ChangeEvent event = r.decode();
+                    return "dead letter: " + event.getOrigin() + " " + event.getUndecodable().getError();
+                })
                 .uid(UID_DEAD_LETTER)
                 .name("Dead letters")
                 .print()

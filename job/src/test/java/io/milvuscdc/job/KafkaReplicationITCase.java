@@ -6,6 +6,7 @@ import io.milvuscdc.testutils.MilvusStackExtension;
 import io.milvuscdc.testutils.MilvusTables;
 
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -257,18 +258,13 @@ class KafkaReplicationITCase {
         return vec;
     }
 
-    private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
+    private static void waitUntil(String what, BooleanSupplier condition) throws Exception {
+        CommonTestUtils.waitUtil(() -> {
             try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
+                return condition.getAsBoolean();
             } catch (RuntimeException e) {
-                // not there yet (collection not created or not loaded on the target)
+                return false; // not there yet (collection not created or not loaded on the target)
             }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("Timed out after " + WAIT + " waiting until " + what);
+        }, WAIT, "Timed out after " + WAIT + " waiting until " + what);
     }
 }

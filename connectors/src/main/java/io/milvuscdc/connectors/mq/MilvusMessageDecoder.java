@@ -66,13 +66,7 @@ public final class MilvusMessageDecoder implements Serializable {
 
     private static ChangeEvent insert(Msg.InsertRequest msg, String origin) {
         // An Insert's base carries no timestamp on 2.3; its rows do (all alike for one message).
-        long ts = 0;
-        for (long t : msg.getTimestampsList()) {
-            ts = Math.max(ts, t);
-        }
-        if (ts == 0) {
-            ts = msg.getBase().getTimestamp();
-        }
+        long ts = timestamp(msg.getBase().getTimestamp(), msg.getTimestampsList());
         RowsInserted.Builder rows = RowsInserted.newBuilder()
                 .setVchannel(msg.getShardName())
                 .setDbName(msg.getDbName())
@@ -103,16 +97,22 @@ public final class MilvusMessageDecoder implements Serializable {
             // Servers before 2.2 sent int64 keys in a field of their own.
             rows.getPrimaryKeysBuilder().getIntIdBuilder().addAllData(msg.getInt64PrimaryKeysList());
         }
-        long ts = msg.getBase().getTimestamp();
-        for (long t : msg.getTimestampsList()) {
-            ts = Math.max(ts, t);
-        }
+        long ts = timestamp(msg.getBase().getTimestamp(), msg.getTimestampsList());
         return ChangeEvent.newBuilder()
                 .setCollectionId(msg.getCollectionID())
                 .setTimestamp(ts)
                 .setOrigin(origin)
                 .setRowsDeleted(rows)
                 .build();
+    }
+
+    /** The latest of the message's and its rows' timestamps. */
+    private static long timestamp(long base, java.util.List<Long> rows) {
+        long ts = base;
+        for (long t : rows) {
+            ts = Math.max(ts, t);
+        }
+        return ts;
     }
 
     private static ChangeEvent dropCollection(Msg.DropCollectionRequest msg, String origin) {

@@ -167,10 +167,11 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 .build()));
         FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
         IDs keys = keysOf(rows.getFieldsDataList(), pk);
-        byte[] previous = lastInserted.get(rows.getVchannel());
+        byte[] bytes = lastInserted.get(rows.getVchannel());
+        InsertedKeys previous = bytes == null ? null : InsertedKeys.parseFrom(bytes);
         InsertedKeys.Builder inserted = InsertedKeys.newBuilder().setTimestamp(event.getTimestamp());
-        if (previous != null && InsertedKeys.parseFrom(previous).getTimestamp() == event.getTimestamp()) {
-            inserted.setKeys(InsertedKeys.parseFrom(previous).getKeys().toBuilder().mergeFrom(keys));
+        if (previous != null && previous.getTimestamp() == event.getTimestamp()) {
+            inserted.setKeys(previous.getKeys().toBuilder().mergeFrom(keys));
         } else {
             inserted.setKeys(keys);
         }

@@ -94,8 +94,6 @@ public final class MilvusKafkaSourceBuilder {
                 .setDeserializer(new MilvusKafkaDeserializer())
                 .setProperties(properties)
                 .setProperty("partition.discovery.interval.ms", Long.toString(discoveryIntervalMs))
-                // Offsets live in Flink's checkpoints; the group's commit is only for monitoring.
-                .setProperty("commit.offsets.on.checkpoint", "true")
                 .setProperty("max.partition.fetch.bytes", Integer.toString(16 * 1024 * 1024))
                 .build();
     }

@@ -4,7 +4,6 @@ import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 
-import com.google.protobuf.ByteString;
 import io.milvus.grpc.FieldData;
 import io.milvus.grpc.VectorField;
 
@@ -131,25 +130,21 @@ public final class OperationBatcher {
             VectorField.Builder v = merged.getVectorsBuilder();
             switch (va.getDataCase()) {
                 case BINARY_VECTOR:
-                    v.setBinaryVector(concat(va.getBinaryVector(), vb.getBinaryVector()));
+                    v.setBinaryVector(va.getBinaryVector().concat(vb.getBinaryVector()));
                     break;
                 case FLOAT16_VECTOR:
-                    v.setFloat16Vector(concat(va.getFloat16Vector(), vb.getFloat16Vector()));
+                    v.setFloat16Vector(va.getFloat16Vector().concat(vb.getFloat16Vector()));
                     break;
                 case BFLOAT16_VECTOR:
-                    v.setBfloat16Vector(concat(va.getBfloat16Vector(), vb.getBfloat16Vector()));
+                    v.setBfloat16Vector(va.getBfloat16Vector().concat(vb.getBfloat16Vector()));
                     break;
                 case INT8_VECTOR:
-                    v.setInt8Vector(concat(va.getInt8Vector(), vb.getInt8Vector()));
+                    v.setInt8Vector(va.getInt8Vector().concat(vb.getInt8Vector()));
                     break;
                 default:
                     break;
             }
         }
         return merged.build();
-    }
-
-    private static ByteString concat(ByteString a, ByteString b) {
-        return a.concat(b);
     }
 }

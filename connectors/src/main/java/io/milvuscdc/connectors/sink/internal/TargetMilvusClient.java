@@ -7,7 +7,6 @@ import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
 import io.milvus.grpc.BoolResponse;
-import io.milvus.grpc.CommonProto;
 import io.milvus.grpc.ErrorCode;
 import io.milvus.grpc.HasCollectionRequest;
 import io.milvus.grpc.HasPartitionRequest;
@@ -178,10 +177,5 @@ public final class TargetMilvusClient implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         channel.shutdown().awaitTermination(10, TimeUnit.SECONDS);
-    }
-
-    static {
-        // Touch the generated descriptor so a protobuf version clash fails here, clearly.
-        CommonProto.getDescriptor();
     }
 }

@@ -13,7 +13,6 @@ import io.milvus.grpc.CollectionSchema;
 import io.milvus.grpc.FieldSchema;
 
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -94,11 +93,6 @@ public final class CatalogDecoder {
         return Optional.empty();
     }
 
-    /** Marks collections as already emitted (after a restore), without emitting them. */
-    public void markEmitted(Collection<Long> collectionIds) {
-        emitted.addAll(collectionIds);
-    }
-
     private Optional<ChangeEvent> created(CollectionInfo info, long revision, String key, CollectionParts parts) {
         if (!emitted.add(info.getId())) {
             return Optional.empty();
@@ -138,10 +132,5 @@ public final class CatalogDecoder {
                 .setOrigin(key + "@" + revision)
                 .setCollectionDropped(CollectionDropped.newBuilder().setDbId(dbId))
                 .build());
-    }
-
-    /** Parses fields from (key, value) pairs under {@code fields/{collectionId}/}. */
-    static FieldSchema parseField(byte[] value) throws InvalidProtocolBufferException {
-        return FieldSchema.parseFrom(value);
     }
 }
