@@ -24,7 +24,12 @@ public final class MilvusTables {
 
     /** Row count with strong consistency. */
     public static long count(MilvusClientV2 client, String collection) {
-        QueryResp resp = client.query(QueryReq.builder().collectionName(collection).filter("")
+        return count(client, "default", collection);
+    }
+
+    /** Row count with strong consistency, in a database. */
+    public static long count(MilvusClientV2 client, String database, String collection) {
+        QueryResp resp = client.query(QueryReq.builder().databaseName(database).collectionName(collection).filter("")
                 .outputFields(List.of("count(*)")).consistencyLevel(ConsistencyLevel.STRONG).build());
         return ((Number) resp.getQueryResults().get(0).getEntity().get("count(*)")).longValue();
     }
@@ -32,12 +37,18 @@ public final class MilvusTables {
     /** The rows with these int64 keys, keyed and sorted by primary key. */
     public static Map<Long, Map<String, Object>> rowsByKey(MilvusClientV2 client, String collection, String pk,
                                                            Collection<Long> keys, List<String> outputFields) {
+        return rowsByKey(client, "default", collection, pk, keys, outputFields);
+    }
+
+    /** The rows with these int64 keys in a database's collection, keyed and sorted by primary key. */
+    public static Map<Long, Map<String, Object>> rowsByKey(MilvusClientV2 client, String database, String collection,
+                                                           String pk, Collection<Long> keys, List<String> outputFields) {
         Map<Long, Map<String, Object>> rows = new TreeMap<>();
         List<Long> all = new ArrayList<>(keys);
         for (int from = 0; from < all.size(); from += 2000) {
             List<Long> chunk = all.subList(from, Math.min(all.size(), from + 2000));
             String filter = pk + " in [" + chunk.stream().map(String::valueOf).collect(Collectors.joining(",")) + "]";
-            QueryResp resp = client.query(QueryReq.builder().collectionName(collection).filter(filter)
+            QueryResp resp = client.query(QueryReq.builder().databaseName(database).collectionName(collection).filter(filter)
                     .outputFields(outputFields).consistencyLevel(ConsistencyLevel.STRONG).limit(chunk.size()).build());
             for (QueryResp.QueryResult r : resp.getQueryResults()) {
                 rows.put(((Number) r.getEntity().get(pk)).longValue(), r.getEntity());

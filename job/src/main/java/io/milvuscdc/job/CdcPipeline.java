@@ -4,12 +4,13 @@ import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
+import io.milvuscdc.connectors.mq.TimeTickWatermarks;
 import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
+import io.milvuscdc.job.sequencer.TargetNameSequencer;
 
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -18,7 +19,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → Milvus sink.
+ * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → per-target-name
+ * sequencer → Milvus sink.
  * Operator uids are a compatibility contract with savepoints: never change them.
  */
 public final class CdcPipeline {
@@ -26,6 +28,7 @@ public final class CdcPipeline {
     public static final String UID_META_SOURCE = "milvus-meta-source";
     public static final String UID_KAFKA_SOURCE = "milvus-kafka-source";
     public static final String UID_SEQUENCER = "collection-sequencer";
+    public static final String UID_NAME_SEQUENCER = "target-name-sequencer";
     public static final String UID_SINK = "milvus-sink";
     public static final String UID_DEAD_LETTER = "dead-letter-log";
 
@@ -45,7 +48,7 @@ public final class CdcPipeline {
                 .setCredentials(config.etcdUsername, config.etcdPassword)
                 .build();
         DataStream<ChangeRecord> catalog = env
-                .fromSource(metaSource, WatermarkStrategy.noWatermarks(), "Source catalog (etcd)")
+                .fromSource(metaSource, TimeTickWatermarks.idle(), "Source catalog (etcd)")
                 .uid(UID_META_SOURCE)
                 .setParallelism(1);
 
@@ -53,19 +56,26 @@ public final class CdcPipeline {
                 .setBootstrapServers(config.kafkaAddress)
                 .setChannelPrefix(config.channelPrefix)
                 .setDmlChannelName(config.dmlChannelName)
+                .setReplicateChannel(config.replicateChannel)
                 .setGroupId("milvus-cdc-" + config.channelPrefix);
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
         }
         DataStream<ChangeRecord> changes = env
-                .fromSource(kafka.build(), WatermarkStrategy.noWatermarks(), "Source changes (Kafka)")
+                .fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
                 .uid(UID_KAFKA_SOURCE);
 
-        SingleOutputStreamOperator<OperationRecord> operations = catalog.union(changes)
+        SingleOutputStreamOperator<OperationRecord> perCollection = catalog.union(changes)
                 .keyBy(r -> r.collectionId)
-                .process(new CollectionSequencer())
+                .process(new CollectionSequencer(config.selection))
                 .uid(UID_SEQUENCER)
                 .name("Collection sequencer");
+
+        DataStream<OperationRecord> operations = perCollection
+                .keyBy(r -> r.target)
+                .process(new TargetNameSequencer())
+                .uid(UID_NAME_SEQUENCER)
+                .name("Target name sequencer");
 
         operations.sinkTo(MilvusSink.builder()
                         .setUri(config.targetUri)
@@ -76,7 +86,7 @@ public final class CdcPipeline {
                 .uid(UID_SINK)
                 .name("Target Milvus");
 
-        operations.getSideOutput(CollectionSequencer.DEAD_LETTER)
+        perCollection.getSideOutput(CollectionSequencer.DEAD_LETTER)
                 .map(r -> {
                     ChangeEvent event = r.decode();
                     return "dead letter: " + event.getOrigin() + " " + event.getUndecodable().getError();

@@ -1,14 +1,11 @@
 package io.milvuscdc.job;
 
-import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.testutils.MilvusStack;
 import io.milvuscdc.testutils.MilvusStackExtension;
 import io.milvuscdc.testutils.MilvusTables;
 
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.google.gson.JsonArray;
@@ -18,10 +15,9 @@ import io.milvus.v2.common.DataType;
 import io.milvus.v2.common.IndexParam;
 import io.milvus.v2.service.collection.request.AddFieldReq;
 import io.milvus.v2.service.collection.request.CreateCollectionReq;
-import io.milvus.v2.service.collection.request.DescribeCollectionReq;
+import io.milvus.v2.service.collection.request.GetLoadStateReq;
 import io.milvus.v2.service.collection.request.HasCollectionReq;
 import io.milvus.v2.service.collection.request.LoadCollectionReq;
-import io.milvus.v2.service.collection.response.DescribeCollectionResp;
 import io.milvus.v2.service.index.request.CreateIndexReq;
 import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.InsertReq;
@@ -33,7 +29,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +56,6 @@ class KafkaReplicationITCase {
             .build());
 
     private static final int DIM = 128;
-    private static final Duration WAIT = Duration.ofMinutes(4);
 
     private static MilvusStack stack;
     private static MilvusClientV2 source;
@@ -80,27 +74,9 @@ class KafkaReplicationITCase {
         target.close();
     }
 
-    static CdcConfig config(MilvusStack stack) {
-        return CdcConfig.parse(String.join("\n",
-                "sourceConfig:",
-                "  etcd:",
-                "    address: [" + stack.etcdEndpoint() + "]",
-                "    rootPath: " + stack.source().etcdRootPath(),
-                "    metaSubPath: " + stack.source().metaSubPath(),
-                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
-                "  kafka:",
-                "    address: " + stack.kafkaBootstrap(),
-                "targetConfig:",
-                "  uri: " + stack.target().uri(),
-                "checkpointInterval: 1s"));
-    }
-
     @Test
     void replicatesNewCollectionsWithInsertsDeletesAndUpserts() throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        CdcPipeline.build(env, config(stack));
-        JobClient job = env.executeAsync("kafka replication");
+        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack), "kafka replication");
         try {
             String fixed = "cdc_fixed_" + System.currentTimeMillis();
             String auto = "cdc_auto_" + System.currentTimeMillis();
@@ -151,8 +127,10 @@ class KafkaReplicationITCase {
             waitUntil("both collections exist on the target", () ->
                     target.hasCollection(HasCollectionReq.builder().collectionName(fixed).build())
                             && target.hasCollection(HasCollectionReq.builder().collectionName(auto).build()));
-            loadForQuery(target, fixed);
-            loadForQuery(target, auto);
+            // The source's index and load reach the target through the replicate channel.
+            waitUntil("both collections are loaded on the target", () ->
+                    target.getLoadState(GetLoadStateReq.builder().collectionName(fixed).build())
+                            && target.getLoadState(GetLoadStateReq.builder().collectionName(auto).build()));
 
             assertSchemaEquivalent(fixed);
             assertSchemaEquivalent(auto);
@@ -213,20 +191,9 @@ class KafkaReplicationITCase {
         client.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
     }
 
-    /** Same fields (names, types, key, dimensions, lengths) and dynamic-field setting. */
     private static void assertSchemaEquivalent(String name) {
-        DescribeCollectionResp s = source.describeCollection(DescribeCollectionReq.builder().collectionName(name).build());
-        DescribeCollectionResp t = target.describeCollection(DescribeCollectionReq.builder().collectionName(name).build());
-        assertEquals(describe(s), describe(t), "schema of " + name);
-        assertEquals(s.getCollectionSchema().isEnableDynamicField(), t.getCollectionSchema().isEnableDynamicField());
-        assertEquals(s.getShardsNum(), t.getShardsNum());
-    }
-
-    private static List<String> describe(DescribeCollectionResp d) {
-        return d.getCollectionSchema().getFieldSchemaList().stream()
-                .map(f -> f.getName() + ":" + f.getDataType() + ":pk=" + f.getIsPrimaryKey() + ":dim=" + f.getDimension()
-                        + ":len=" + f.getMaxLength())
-                .collect(Collectors.toList());
+        assertEquals(ReplicationHarness.schemaOf(ReplicationHarness.describe(source, "default", name)),
+                ReplicationHarness.schemaOf(ReplicationHarness.describe(target, "default", name)), "schema of " + name);
     }
 
     private static JsonObject fixedRow(long id, String version, Random random) {
@@ -259,12 +226,6 @@ class KafkaReplicationITCase {
     }
 
     private static void waitUntil(String what, BooleanSupplier condition) throws Exception {
-        CommonTestUtils.waitUtil(() -> {
-            try {
-                return condition.getAsBoolean();
-            } catch (RuntimeException e) {
-                return false; // not there yet (collection not created or not loaded on the target)
-            }
-        }, WAIT, "Timed out after " + WAIT + " waiting until " + what);
+        ReplicationHarness.waitUntil(what, condition);
     }
 }

@@ -16,18 +16,26 @@ public class ChangeRecord {
     /** Source collection id; 0 for events that belong to no collection. */
     public long collectionId;
 
+    /** The source's hybrid timestamp (TSO) of the event: its event time in the job. */
+    public long timestamp;
+
+    /** A channel's time tick: it only moves the watermark. */
+    public boolean timeTick;
+
     /** The encoded {@link ChangeEvent}. */
     public byte[] event;
 
     public ChangeRecord() {}
 
-    public ChangeRecord(long collectionId, byte[] event) {
+    public ChangeRecord(long collectionId, long timestamp, boolean timeTick, byte[] event) {
         this.collectionId = collectionId;
+        this.timestamp = timestamp;
+        this.timeTick = timeTick;
         this.event = event;
     }
 
     public static ChangeRecord of(ChangeEvent event) {
-        return new ChangeRecord(event.getCollectionId(), event.toByteArray());
+        return new ChangeRecord(event.getCollectionId(), event.getTimestamp(), event.hasTimeTick(), event.toByteArray());
     }
 
     public ChangeEvent decode() {

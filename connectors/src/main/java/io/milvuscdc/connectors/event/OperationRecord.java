@@ -10,17 +10,21 @@ import java.util.Arrays;
 /** A {@link TargetOperation} in flight to the sink, as a POJO of protobuf bytes. */
 public class OperationRecord {
 
+    /** {@code database.collection} on the target ({@code database.} for database operations). */
+    public String target;
+
     /** The encoded {@link TargetOperation}. */
     public byte[] operation;
 
     public OperationRecord() {}
 
-    public OperationRecord(byte[] operation) {
+    public OperationRecord(String target, byte[] operation) {
+        this.target = target;
         this.operation = operation;
     }
 
     public static OperationRecord of(TargetOperation operation) {
-        return new OperationRecord(operation.toByteArray());
+        return new OperationRecord(operation.getDatabase() + "." + operation.getCollection(), operation.toByteArray());
     }
 
     public TargetOperation decode() {

@@ -1,58 +1,172 @@
 package io.milvuscdc.connectors.mq;
 
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.event.proto.CollectionCommand;
+import io.milvuscdc.connectors.event.proto.DatabaseCommand;
+import io.milvuscdc.connectors.event.proto.PartitionDropped;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
 import io.milvuscdc.connectors.event.proto.RowsInserted;
 import io.milvuscdc.connectors.event.proto.ShardDropped;
+import io.milvuscdc.connectors.event.proto.TimeTick;
 import io.milvuscdc.connectors.event.proto.Undecodable;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.milvus.grpc.CreateDatabaseRequest;
+import io.milvus.grpc.CreateIndexRequest;
+import io.milvus.grpc.DropDatabaseRequest;
+import io.milvus.grpc.DropIndexRequest;
+import io.milvus.grpc.FlushRequest;
+import io.milvus.grpc.LoadCollectionRequest;
+import io.milvus.grpc.LoadPartitionsRequest;
 import io.milvus.grpc.MsgBase;
 import io.milvus.grpc.MsgType;
+import io.milvus.grpc.ReleaseCollectionRequest;
+import io.milvus.grpc.ReleasePartitionsRequest;
 import milvus.proto.msg.Msg;
 
 import java.io.Serializable;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Decodes one Milvus message queue payload (the protobuf of a msgstream message) into a
  * {@link ChangeEvent}.
  *
  * <p>Every payload starts with {@code MsgBase base = 1}; the header is read first to learn
- * the type. Time ticks and the types this project takes from etcd instead (create collection,
- * create partition) give no event.
+ * the type. The types this project takes from etcd instead (create collection, create
+ * partition) give no event. The replicate channel's operations (database, index, load, release,
+ * flush) carry names instead of ids and become database or collection commands; a flush of
+ * several collections becomes one command each.
  */
 public final class MilvusMessageDecoder implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Decodes a payload read at {@code origin} (channel and position). */
-    public Optional<ChangeEvent> decode(byte[] payload, String origin) {
+    /** What an empty database name means on the source. */
+    public static final String DEFAULT_DATABASE = "default";
+
+    /** Decodes a payload read at {@code origin} (channel and position) into zero or more events. */
+    public List<ChangeEvent> decode(byte[] payload, String origin) {
+        List<ChangeEvent> events = new ArrayList<>(1);
         try {
             MsgBase base = Msg.TimeTickMsg.parseFrom(payload).getBase();
             switch (base.getMsgType()) {
                 case Insert:
-                    return Optional.of(insert(Msg.InsertRequest.parseFrom(payload), origin));
+                    events.add(insert(Msg.InsertRequest.parseFrom(payload), origin));
+                    break;
                 case Delete:
-                    return Optional.of(delete(Msg.DeleteRequest.parseFrom(payload), origin));
+                    events.add(delete(Msg.DeleteRequest.parseFrom(payload), origin));
+                    break;
                 case DropCollection:
-                    return Optional.of(dropCollection(Msg.DropCollectionRequest.parseFrom(payload), origin));
+                    events.add(dropCollection(Msg.DropCollectionRequest.parseFrom(payload), origin));
+                    break;
+                case DropPartition:
+                    events.add(dropPartition(Msg.DropPartitionRequest.parseFrom(payload), origin));
+                    break;
                 case TimeTick:
+                    events.add(event(0, base.getTimestamp(), origin)
+                            .setTimeTick(TimeTick.newBuilder().setChannel(channelOf(origin))).build());
+                    break;
                 case CreateCollection:
                 case CreatePartition:
-                    return Optional.empty();
+                    break;
+                case CreateDatabase: {
+                    CreateDatabaseRequest request = CreateDatabaseRequest.parseFrom(payload);
+                    events.add(database(base, origin, DatabaseCommand.newBuilder().setDbName(request.getDbName())
+                            .setCreateDatabase(request.toBuilder().clearBase())));
+                    break;
+                }
+                case DropDatabase: {
+                    DropDatabaseRequest request = DropDatabaseRequest.parseFrom(payload);
+                    events.add(database(base, origin, DatabaseCommand.newBuilder().setDbName(request.getDbName())
+                            .setDropDatabase(request.toBuilder().clearBase())));
+                    break;
+                }
+                case CreateIndex: {
+                    CreateIndexRequest request = CreateIndexRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setCreateIndex(request.toBuilder().clearBase())));
+                    break;
+                }
+                case DropIndex: {
+                    DropIndexRequest request = DropIndexRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setDropIndex(request.toBuilder().clearBase())));
+                    break;
+                }
+                case LoadCollection: {
+                    LoadCollectionRequest request = LoadCollectionRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setLoadCollection(request.toBuilder().clearBase())));
+                    break;
+                }
+                case ReleaseCollection: {
+                    ReleaseCollectionRequest request = ReleaseCollectionRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setReleaseCollection(request.toBuilder().clearBase())));
+                    break;
+                }
+                case LoadPartitions: {
+                    LoadPartitionsRequest request = LoadPartitionsRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setLoadPartitions(request.toBuilder().clearBase())));
+                    break;
+                }
+                case ReleasePartitions: {
+                    ReleasePartitionsRequest request = ReleasePartitionsRequest.parseFrom(payload);
+                    events.add(collection(base, origin, command(request.getDbName(), request.getCollectionName())
+                            .setReleasePartitions(request.toBuilder().clearBase())));
+                    break;
+                }
+                case Flush: {
+                    FlushRequest request = FlushRequest.parseFrom(payload);
+                    for (String name : request.getCollectionNamesList()) {
+                        events.add(collection(base, origin, command(request.getDbName(), name)
+                                .setFlush(request.toBuilder().clearBase().clearCollectionNames().addCollectionNames(name))));
+                    }
+                    break;
+                }
                 default:
                     if (base.getMsgType() == MsgType.UNRECOGNIZED || base.getMsgType() == MsgType.Undefined) {
-                        return Optional.of(undecodable(payload, origin, "unknown message type " + base.getMsgTypeValue()));
+                        events.add(undecodable(payload, origin, "unknown message type " + base.getMsgTypeValue()));
+                    } else {
+                        // Known to Milvus but not replicated: dead-lettered, so that nothing is
+                        // dropped without a trace.
+                        events.add(undecodable(payload, origin, "message type " + base.getMsgType() + " is not replicated"));
                     }
-                    // Known to Milvus but not replicated yet: dead-lettered, so that nothing is
-                    // dropped without a trace.
-                    return Optional.of(undecodable(payload, origin, "message type " + base.getMsgType() + " is not replicated"));
             }
         } catch (InvalidProtocolBufferException e) {
-            return Optional.of(undecodable(payload, origin, "not a Milvus message: " + e.getMessage()));
+            events.clear();
+            events.add(undecodable(payload, origin, "not a Milvus message: " + e.getMessage()));
         }
+        return events;
+    }
+
+    private static ChangeEvent.Builder event(long collectionId, long timestamp, String origin) {
+        return ChangeEvent.newBuilder().setCollectionId(collectionId).setTimestamp(timestamp).setOrigin(origin);
+    }
+
+    private static CollectionCommand.Builder command(String db, String collection) {
+        return CollectionCommand.newBuilder().setDbName(db.isEmpty() ? DEFAULT_DATABASE : db).setCollectionName(collection);
+    }
+
+    private static ChangeEvent database(MsgBase base, String origin, DatabaseCommand.Builder command) {
+        return event(0, base.getTimestamp(), origin).setDatabaseCommand(command).build();
+    }
+
+    private static ChangeEvent collection(MsgBase base, String origin, CollectionCommand.Builder command) {
+        return event(0, base.getTimestamp(), origin).setCollectionCommand(command).build();
+    }
+
+    private static ChangeEvent dropPartition(Msg.DropPartitionRequest msg, String origin) {
+        // Like DropCollection: one per physical channel, naming no shard.
+        return event(msg.getCollectionID(), msg.getBase().getTimestamp(), origin)
+                .setPartitionDropped(PartitionDropped.newBuilder()
+                        .setChannel(channelOf(origin))
+                        .setPartitionId(msg.getPartitionID())
+                        .setPartitionName(msg.getPartitionName()))
+                .build();
     }
 
     /** The message's type, or {@code null} for bytes that are no Milvus message. */
@@ -72,6 +186,7 @@ public final class MilvusMessageDecoder implements Serializable {
                 .setDbName(msg.getDbName())
                 .setCollectionName(msg.getCollectionName())
                 .setPartitionName(msg.getPartitionName())
+                .setPartitionId(msg.getPartitionID())
                 .setNumRows(msg.getNumRows() > 0 ? msg.getNumRows() : msg.getRowIDsCount());
         // Row id and timestamp (field ids below 100) are the source's own: not user data.
         msg.getFieldsDataList().stream().filter(f -> f.getFieldId() >= 100)

@@ -29,7 +29,7 @@ public final class CdcConfig implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
 
     private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
-            "startup", "delivery", "checkpointInterval", "batch");
+            "startup", "delivery", "checkpointInterval", "batch", "selection", "mapping");
     private static final Set<String> SOURCE_KEYS = Set.of("etcd", "etcdAddress", "etcdRootPath", "etcdMetaSubPath",
             "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
             "channelPrefix", "dmlChannelName", "kafka", "pulsar");
@@ -44,6 +44,9 @@ public final class CdcConfig implements Serializable {
     public String etcdPassword;
     public String channelPrefix = "by-dev";
     public String dmlChannelName = "rootcoord-dml";
+    /** In full; null: {@code {channelPrefix}-replicate-msg}. */
+    public String replicateChannel;
+    public Selection selection = Selection.all();
     public String defaultPartitionName = "_default";
     public String kafkaAddress;
     public String targetUri;
@@ -98,6 +101,7 @@ public final class CdcConfig implements Serializable {
         if (replicateChan != null && replicateChan.endsWith("-replicate-msg")) {
             c.channelPrefix = replicateChan.substring(0, replicateChan.length() - "-replicate-msg".length());
         }
+        c.replicateChannel = replicateChan;
         c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);
         c.dmlChannelName = text(source, "dmlChannelName", c.dmlChannelName);
         if (source.has("kafka")) {
@@ -139,7 +143,37 @@ public final class CdcConfig implements Serializable {
                 throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");
             }
         }
+        c.selection = selection(root);
         return c;
+    }
+
+    private static Selection selection(JsonNode root) {
+        List<String> include = new ArrayList<>();
+        List<String> exclude = new ArrayList<>();
+        if (root.has("selection")) {
+            JsonNode node = root.get("selection");
+            checkKnown(node, "selection.", Set.of("include", "exclude"));
+            include = strings(node.get("include"), "selection.include");
+            exclude = strings(node.get("exclude"), "selection.exclude");
+            include.forEach(p -> Selection.checkPattern(p, "selection.include"));
+            exclude.forEach(p -> Selection.checkPattern(p, "selection.exclude"));
+        }
+        Map<String, String> databases = new java.util.LinkedHashMap<>();
+        Map<String, String> collections = new java.util.LinkedHashMap<>();
+        if (root.has("mapping")) {
+            JsonNode node = root.get("mapping");
+            checkKnown(node, "mapping.", Set.of("databases", "collections"));
+            node.path("databases").fields().forEachRemaining(e -> databases.put(e.getKey(), e.getValue().asText()));
+            node.path("collections").fields().forEachRemaining(e -> {
+                if (e.getKey().indexOf('.') < 0 || e.getValue().asText().isEmpty()) {
+                    throw new ConfigException("mapping.collections." + e.getKey(),
+                            "needs a database.collection key and a collection name value",
+                            "Write e.g. 'default.orders: orders_copy' (the target database follows mapping.databases)");
+                }
+                collections.put(e.getKey(), e.getValue().asText());
+            });
+        }
+        return new Selection(include, exclude, databases, collections);
     }
 
     /** The Go CDC's two spellings of the etcd keys, nested and flat, read alike. */
@@ -211,6 +245,6 @@ public final class CdcConfig implements Serializable {
         return "CdcConfig{etcd=" + etcdEndpoints + " " + etcdRootPath + "/" + etcdMetaSubPath
                 + (etcdPassword == null ? "" : " (auth)") + ", kafka=" + kafkaAddress + ", channels=" + channelPrefix + "-"
                 + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)")
-                + ", startup=" + startupMode + ", checkpointInterval=" + checkpointInterval + '}';
+                + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval + '}';
     }
 }

@@ -3,7 +3,13 @@ package io.milvuscdc.job.sequencer;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CollectionCreated;
+import io.milvuscdc.connectors.event.proto.CreatePartition;
+import io.milvuscdc.connectors.event.proto.DatabaseCommand;
+import io.milvuscdc.connectors.event.proto.DropPartition;
+import io.milvuscdc.connectors.event.proto.PartitionCreated;
+import io.milvuscdc.connectors.event.proto.PartitionDropped;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.DropCollection;
@@ -12,6 +18,8 @@ import io.milvuscdc.connectors.event.proto.RowsDeleted;
 import io.milvuscdc.connectors.event.proto.RowsInserted;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
+import io.milvuscdc.connectors.mq.MilvusMessageDecoder;
+import io.milvuscdc.job.config.Selection;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -51,6 +59,13 @@ import java.util.Set;
  *       on the target the Insert is an upsert already, so those keys leave the Delete.</li>
  *   <li>A drop is applied once every physical channel of the collection has delivered its
  *       DropCollection: no earlier row of any shard can follow it.</li>
+ *   <li>Rows for a partition wait until the partition is known; a partition drop, like a
+ *       collection drop, waits for every physical channel's DropPartition.</li>
+ *   <li>Collections outside the {@link Selection} are skipped and counted; kept ones get
+ *       their target names here.</li>
+ *   <li>Key 0 carries what names no collection id: the replicate channel's database and
+ *       collection commands, mapped to target names here and ordered downstream by
+ *       {@link TargetNameSequencer}; time ticks end here (they only move the watermark).</li>
  *   <li>Undecodable messages go to the dead-letter output, counted and logged.</li>
  * </ul>
  */
@@ -65,23 +80,42 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
 
+    private final Selection selection;
+
     private transient ValueState<byte[]> collection;
     private transient ValueState<Boolean> dropped;
+    private transient ValueState<Boolean> excluded;
+    /** Known partitions: id → name. */
+    private transient MapState<Long, String> partitions;
+    /** DropPartition seen: "{partitionId}/{channel}". */
+    private transient MapState<String, Boolean> droppedPartitionChannels;
     private transient ListState<byte[]> pending;
+    private transient ValueState<Integer> pendingSize;
     private transient MapState<String, byte[]> lastInserted;
     private transient MapState<String, Boolean> droppedChannels;
     private transient Counter deadLettered;
     private transient Counter buffered;
+    private transient Counter skipped;
+
+    public CollectionSequencer(Selection selection) {
+        this.selection = selection;
+    }
 
     @Override
     public void open(OpenContext openContext) {
         collection = getRuntimeContext().getState(new ValueStateDescriptor<>("collection", BYTES));
         dropped = getRuntimeContext().getState(new ValueStateDescriptor<>("dropped", Types.BOOLEAN));
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending", BYTES));
+        pendingSize = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-size", Types.INT));
         lastInserted = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("last-inserted", Types.STRING, BYTES));
         droppedChannels = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN));
+        excluded = getRuntimeContext().getState(new ValueStateDescriptor<>("excluded", Types.BOOLEAN));
+        partitions = getRuntimeContext().getMapState(new MapStateDescriptor<>("partitions", Types.LONG, Types.STRING));
+        droppedPartitionChannels = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("dropped-partition-channels", Types.STRING, Types.BOOLEAN));
+        skipped = getRuntimeContext().getMetricGroup().counter("skippedBySelection");
         deadLettered = getRuntimeContext().getMetricGroup().counter("deadLettered");
         buffered = getRuntimeContext().getMetricGroup().counter("bufferedBeforeCollection");
     }
@@ -95,8 +129,23 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             ctx.output(DEAD_LETTER, record);
             return;
         }
+        if (event.hasTimeTick()) {
+            return;
+        }
+        if (event.hasDatabaseCommand()) {
+            databaseCommand(event, out);
+            return;
+        }
+        if (event.hasCollectionCommand()) {
+            collectionCommand(event, out);
+            return;
+        }
         if (Boolean.TRUE.equals(dropped.value())) {
             return; // the id of a dropped collection is never reused
+        }
+        if (Boolean.TRUE.equals(excluded.value())) {
+            skipped.inc();
+            return;
         }
         if (event.hasCollectionCreated()) {
             onCreated(event, out);
@@ -106,12 +155,86 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             return; // the MQ barrier (every channel's DropCollection) applies the drop
         }
         byte[] known = collection.value();
-        if (known == null) {
+        // Rows keep their order behind rows that wait; catalog and drop events need not.
+        boolean rowsBehindRows = isRows(event) && pendingCount() > 0;
+        if (known == null || rowsBehindRows || !apply(CollectionCreated.parseFrom(known), event, out)) {
             pending.add(record.event);
+            pendingSize.update(pendingCount() + 1);
             buffered.inc();
+        }
+    }
+
+    private static boolean isRows(ChangeEvent event) {
+        return event.hasRowsInserted() || event.hasRowsDeleted();
+    }
+
+    private int pendingCount() throws Exception {
+        Integer n = pendingSize.value();
+        return n == null ? 0 : n;
+    }
+
+    private void databaseCommand(ChangeEvent event, Collector<OperationRecord> out) {
+        DatabaseCommand command = event.getDatabaseCommand();
+        if (!selection.includesDatabase(command.getDbName())) {
+            skipped.inc();
             return;
         }
-        apply(CollectionCreated.parseFrom(known), event, out);
+        String target = selection.targetDatabase(command.getDbName());
+        DatabaseCommand.Builder mapped = command.toBuilder().setDbName(target);
+        if (mapped.hasCreateDatabase()) {
+            mapped.getCreateDatabaseBuilder().setDbName(target);
+        } else if (mapped.hasDropDatabase()) {
+            mapped.getDropDatabaseBuilder().setDbName(target);
+        }
+        out.collect(OperationRecord.of(TargetOperation.newBuilder()
+                .setDatabase(target)
+                .setTimestamp(event.getTimestamp())
+                .setDatabaseCommand(mapped)
+                .build()));
+    }
+
+    private void collectionCommand(ChangeEvent event, Collector<OperationRecord> out) {
+        CollectionCommand command = event.getCollectionCommand();
+        String db = command.getDbName();
+        if (!selection.includesCollection(db, command.getCollectionName())) {
+            skipped.inc();
+            return;
+        }
+        String targetDb = selection.targetDatabase(db);
+        String target = selection.targetCollection(db, command.getCollectionName());
+        // The request keeps its own names too: the sink sends it as it is.
+        CollectionCommand.Builder mapped = command.toBuilder().setDbName(targetDb).setCollectionName(target);
+        switch (mapped.getCommandCase()) {
+            case CREATE_INDEX:
+                mapped.getCreateIndexBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case DROP_INDEX:
+                mapped.getDropIndexBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case LOAD_COLLECTION:
+                mapped.getLoadCollectionBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case RELEASE_COLLECTION:
+                mapped.getReleaseCollectionBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case LOAD_PARTITIONS:
+                mapped.getLoadPartitionsBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case RELEASE_PARTITIONS:
+                mapped.getReleasePartitionsBuilder().setDbName(targetDb).setCollectionName(target);
+                break;
+            case FLUSH:
+                mapped.getFlushBuilder().setDbName(targetDb).clearCollectionNames().addCollectionNames(target);
+                break;
+            default:
+                break;
+        }
+        out.collect(OperationRecord.of(TargetOperation.newBuilder()
+                .setDatabase(targetDb)
+                .setCollection(target)
+                .setTimestamp(event.getTimestamp())
+                .setCollectionCommand(mapped)
+                .build()));
     }
 
     private void onCreated(ChangeEvent event, Collector<OperationRecord> out) throws Exception {
@@ -119,7 +242,26 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             return; // seen again after a restore's snapshot
         }
         CollectionCreated created = event.getCollectionCreated();
+        String db = databaseOf(created);
+        if (!selection.includesCollection(db, created.getCollectionName())) {
+            LOG.info("Collection {}.{} (id {}) is outside the selection: not replicated", db,
+                    created.getCollectionName(), event.getCollectionId());
+            excluded.update(true);
+            pending.clear();
+            pendingSize.clear();
+            skipped.inc();
+            return;
+        }
+        // Target names and the incarnation (create time) travel with the collection's state.
+        created = created.toBuilder()
+                .setDbName(selection.targetDatabase(db))
+                .setCollectionName(selection.targetCollection(db, created.getCollectionName()))
+                .setIncarnation(event.getTimestamp())
+                .build();
         collection.update(created.toByteArray());
+        for (int i = 0; i < created.getPartitionIdsCount(); i++) {
+            partitions.put(created.getPartitionIds(i), created.getPartitionNames(i));
+        }
         CollectionSchema schema = TargetSchemas.forTarget(created.getSchema(), created.getCollectionName());
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                 .setCreateCollection(CreateCollection.newBuilder()
@@ -129,28 +271,111 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                         .addAllProperties(created.getPropertiesList())
                         .addAllPartitionNames(created.getPartitionNamesList()))
                 .build()));
-        Iterable<byte[]> waiting = pending.get();
-        if (waiting != null) {
-            for (byte[] bytes : waiting) {
-                apply(created, ChangeEvent.parseFrom(bytes), out);
-            }
-        }
-        pending.clear();
+        replayPending(created, out);
     }
 
-    private void apply(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
+    /**
+     * Applies what waited, in arrival order, keeping what still has to wait: rows stay behind
+     * the first rows that wait; a replayed partition create or drop can unblock earlier events.
+     */
+    private void replayPending(CollectionCreated created, Collector<OperationRecord> out) throws Exception {
+        if (pendingCount() == 0) {
+            return;
+        }
+        List<byte[]> queue = new ArrayList<>();
+        pending.get().forEach(queue::add);
+        pending.clear();
+        pendingSize.clear();
+        boolean progress = true;
+        while (progress && !queue.isEmpty()) {
+            progress = false;
+            boolean rowsBlocked = false;
+            List<byte[]> still = new ArrayList<>();
+            for (byte[] bytes : queue) {
+                ChangeEvent event = ChangeEvent.parseFrom(bytes);
+                boolean rows = isRows(event);
+                if (collection.value() == null || (rows && rowsBlocked) || !apply(created, event, out)) {
+                    still.add(bytes);
+                    rowsBlocked |= rows;
+                } else {
+                    progress = true;
+                }
+            }
+            queue = still;
+        }
+        if (collection.value() != null) {
+            pending.update(queue);
+            pendingSize.update(queue.size());
+        }
+    }
+
+    /** Applies one event of a known collection; false when it has to wait. */
+    private boolean apply(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         switch (event.getKindCase()) {
             case ROWS_INSERTED:
+                if (!partitionKnown(event.getRowsInserted())) {
+                    return false;
+                }
                 insert(created, event, out);
-                break;
+                return true;
             case ROWS_DELETED:
                 delete(created, event, out);
-                break;
+                return true;
             case SHARD_DROPPED:
                 shardDropped(created, event, out);
-                break;
+                return true;
+            case PARTITION_CREATED:
+                return partitionCreated(created, event, out);
+            case PARTITION_DROPPED:
+                partitionDropped(created, event, out);
+                return true;
             default:
-                break;
+                return true;
+        }
+    }
+
+    private boolean partitionKnown(RowsInserted rows) throws Exception {
+        // Servers that name no partition id write into the default partition.
+        return rows.getPartitionId() <= 0 || partitions.contains(rows.getPartitionId());
+    }
+
+    private boolean partitionCreated(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
+            throws Exception {
+        PartitionCreated partition = event.getPartitionCreated();
+        if (partitions.contains(partition.getPartitionId())) {
+            return true;
+        }
+        for (String name : partitions.values()) {
+            if (name.equals(partition.getPartitionName())) {
+                return false; // an earlier partition of this name is still being dropped
+            }
+        }
+        partitions.put(partition.getPartitionId(), partition.getPartitionName());
+        out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
+                .setCreatePartition(CreatePartition.newBuilder().setPartitionName(partition.getPartitionName()))
+                .build()));
+        replayPending(created, out);
+        return true;
+    }
+
+    private void partitionDropped(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
+            throws Exception {
+        PartitionDropped drop = event.getPartitionDropped();
+        droppedPartitionChannels.put(drop.getPartitionId() + "/" + drop.getChannel(), true);
+        for (String channel : physicalChannels(created, event.getCollectionId())) {
+            if (!droppedPartitionChannels.contains(drop.getPartitionId() + "/" + channel)) {
+                return;
+            }
+        }
+        for (String channel : physicalChannels(created, event.getCollectionId())) {
+            droppedPartitionChannels.remove(drop.getPartitionId() + "/" + channel);
+        }
+        if (partitions.contains(drop.getPartitionId())) {
+            partitions.remove(drop.getPartitionId());
+            out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
+                    .setDropPartition(DropPartition.newBuilder().setPartitionName(drop.getPartitionName()))
+                    .build()));
+            replayPending(created, out);
         }
     }
 
@@ -213,7 +438,10 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         collection.clear();
         lastInserted.clear();
         droppedChannels.clear();
+        droppedPartitionChannels.clear();
+        partitions.clear();
         pending.clear();
+        pendingSize.clear();
         dropped.update(true);
     }
 
@@ -230,10 +458,15 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     private static TargetOperation.Builder operation(CollectionCreated created, long timestamp, long collectionId) {
         return TargetOperation.newBuilder()
-                .setDatabase(created.getDbName().isEmpty() ? "default" : created.getDbName())
+                .setDatabase(created.getDbName())
                 .setCollection(created.getCollectionName())
                 .setTimestamp(timestamp)
-                .setSourceCollectionId(collectionId);
+                .setSourceCollectionId(collectionId)
+                .setIncarnation(created.getIncarnation());
+    }
+
+    private static String databaseOf(CollectionCreated created) {
+        return created.getDbName().isEmpty() ? MilvusMessageDecoder.DEFAULT_DATABASE : created.getDbName();
     }
 
     static IDs keysOf(List<FieldData> columns, FieldSchema pk) {

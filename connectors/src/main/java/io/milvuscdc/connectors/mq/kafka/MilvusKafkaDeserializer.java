@@ -22,8 +22,7 @@ public final class MilvusKafkaDeserializer implements KafkaRecordDeserialization
         }
         // The offset as position: Kafka message ids of Milvus are the offset, little-endian.
         decoder.decode(record.value(), record.topic() + "@" + record.offset())
-                .map(ChangeRecord::of)
-                .ifPresent(out::collect);
+                .forEach(event -> out.collect(ChangeRecord.of(event)));
     }
 
     @Override

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 import static org.apache.flink.util.Preconditions.checkNotNull;
 
 /**
- * Builds the {@link KafkaSource} over a source Milvus's DML channels.
+ * Builds the {@link KafkaSource} over a source Milvus's DML channels and its replicate channel.
  *
  * <p>The channels are found by pattern ({@code {prefix}-{rootCoordDml}_N}) and rediscovered
  * periodically: Milvus creates a topic only when it first writes to it. Newly found channels
@@ -22,6 +22,7 @@ public final class MilvusKafkaSourceBuilder {
     private String bootstrapServers;
     private String channelPrefix = "by-dev";
     private String dmlChannelName = "rootcoord-dml";
+    private String replicateChannel;
     private String groupId = "milvus-cdc";
     private boolean fromEarliest;
     private long startTimestampMs = -1;
@@ -42,6 +43,15 @@ public final class MilvusKafkaSourceBuilder {
     /** The source's {@code chanNamePrefix.rootCoordDml} ({@code rootcoord-dml} by default). */
     public MilvusKafkaSourceBuilder setDmlChannelName(String dmlChannelName) {
         this.dmlChannelName = dmlChannelName;
+        return this;
+    }
+
+    /**
+     * The source's replicate channel in full ({@code {prefix}-replicate-msg} by default), where
+     * the proxy publishes database, index, load, release and flush operations.
+     */
+    public MilvusKafkaSourceBuilder setReplicateChannel(String replicateChannel) {
+        this.replicateChannel = replicateChannel;
         return this;
     }
 
@@ -79,7 +89,9 @@ public final class MilvusKafkaSourceBuilder {
     }
 
     public Pattern topicPattern() {
-        return Pattern.compile(Pattern.quote(channelPrefix + "-" + dmlChannelName + "_") + "\\d+");
+        String replicate = replicateChannel != null ? replicateChannel : channelPrefix + "-replicate-msg";
+        return Pattern.compile(Pattern.quote(channelPrefix + "-" + dmlChannelName + "_") + "\\d+|"
+                + Pattern.quote(replicate));
     }
 
     public KafkaSource<ChangeRecord> build() {

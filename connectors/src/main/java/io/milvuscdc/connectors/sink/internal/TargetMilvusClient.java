@@ -1,6 +1,8 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
+import io.milvuscdc.connectors.event.proto.DatabaseCommand;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
@@ -11,6 +13,8 @@ import io.milvus.grpc.ErrorCode;
 import io.milvus.grpc.HasCollectionRequest;
 import io.milvus.grpc.HasPartitionRequest;
 import io.milvus.grpc.IDs;
+import io.milvus.grpc.ListDatabasesRequest;
+import io.milvus.grpc.ListDatabasesResponse;
 import io.milvus.grpc.MilvusServiceGrpc;
 import io.milvus.grpc.MutationResult;
 import io.milvus.grpc.Status;
@@ -69,6 +73,18 @@ public final class TargetMilvusClient implements AutoCloseable {
                 case DROP_COLLECTION:
                     dropCollection(op.getDatabase(), op.getCollection());
                     break;
+                case CREATE_PARTITION:
+                    createPartition(op.getDatabase(), op.getCollection(), op.getCreatePartition().getPartitionName());
+                    break;
+                case DROP_PARTITION:
+                    dropPartition(op.getDatabase(), op.getCollection(), op.getDropPartition().getPartitionName());
+                    break;
+                case DATABASE_COMMAND:
+                    database(op.getDatabaseCommand());
+                    break;
+                case COLLECTION_COMMAND:
+                    collectionCommand(op.getCollectionCommand());
+                    break;
                 default:
                     throw new MilvusTargetException("Unknown operation " + op.getKindCase(), false, null);
             }
@@ -82,20 +98,114 @@ public final class TargetMilvusClient implements AutoCloseable {
         if (hasCollection(db, name)) {
             return;
         }
-        check("create collection " + name, stub.createCollection(io.milvus.grpc.CreateCollectionRequest.newBuilder()
+        createDatabaseIfAbsent(db); // the source's CreateDatabase travels apart and may come later
+        boolean partitionKey = create.getSchema().getFieldsList().stream().anyMatch(f -> f.getIsPartitionKey());
+        io.milvus.grpc.CreateCollectionRequest.Builder request = io.milvus.grpc.CreateCollectionRequest.newBuilder()
                 .setDbName(db)
                 .setCollectionName(name)
                 .setSchema(create.getSchema().toByteString())
                 .setShardsNum(create.getShardsNum())
                 .setConsistencyLevel(create.getConsistencyLevel())
-                .addAllProperties(create.getPropertiesList())
-                .build()));
+                .addAllProperties(create.getPropertiesList());
+        if (partitionKey) {
+            // The server makes a partition-key collection's partitions itself: ask for as many.
+            request.setNumPartitions(create.getPartitionNamesCount());
+        }
+        check("create collection " + name, stub.createCollection(request.build()));
+        if (partitionKey) {
+            return;
+        }
         for (String partition : create.getPartitionNamesList()) {
-            if (!partition.equals("_default") && !hasPartition(db, name, partition)) {
-                check("create partition " + partition, stub.createPartition(io.milvus.grpc.CreatePartitionRequest.newBuilder()
-                        .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
+            createPartition(db, name, partition);
+        }
+    }
+
+    private void createPartition(String db, String name, String partition) {
+        if (!partition.equals("_default") && !hasPartition(db, name, partition)) {
+            check("create partition " + partition, stub.createPartition(io.milvus.grpc.CreatePartitionRequest.newBuilder()
+                    .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
+        }
+    }
+
+    private void dropPartition(String db, String name, String partition) {
+        if (!hasCollection(db, name) || !hasPartition(db, name, partition)) {
+            return;
+        }
+        // 2.3 refuses to drop a loaded partition, and publishes no partition release to replay.
+        check("release partition " + partition, stub.releasePartitions(io.milvus.grpc.ReleasePartitionsRequest.newBuilder()
+                .setDbName(db).setCollectionName(name).addPartitionNames(partition).build()));
+        check("drop partition " + partition, stub.dropPartition(io.milvus.grpc.DropPartitionRequest.newBuilder()
+                .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
+    }
+
+    private void database(DatabaseCommand command) {
+        String db = command.getDbName();
+        if (command.hasCreateDatabase()) {
+            createDatabaseIfAbsent(db);
+        } else if (command.hasDropDatabase() && databases().contains(db)) {
+            Status status = stub.dropDatabase(command.getDropDatabase());
+            // Its collections' drops may still be on their way from other subtasks: retry.
+            if (status.getReason().contains("not empty")) {
+                throw new MilvusTargetException("Target database " + db + " is not empty yet: " + status.getReason(),
+                        true, null);
+            }
+            check("drop database " + db, status);
+        }
+    }
+
+    private void createDatabaseIfAbsent(String db) {
+        if (!db.isEmpty() && !databases().contains(db)) {
+            Status status = stub.createDatabase(io.milvus.grpc.CreateDatabaseRequest.newBuilder().setDbName(db).build());
+            if (!status.getReason().contains("already exist")) {
+                check("create database " + db, status);
             }
         }
+    }
+
+    private java.util.List<String> databases() {
+        ListDatabasesResponse response = stub.listDatabases(ListDatabasesRequest.getDefaultInstance());
+        check("list databases", response.getStatus());
+        return response.getDbNamesList();
+    }
+
+    /** Replicate-channel commands: the source's request, already carrying the target's names. */
+    private void collectionCommand(CollectionCommand command) {
+        String what = command.getCommandCase().name().toLowerCase() + " on " + command.getDbName() + "."
+                + command.getCollectionName();
+        Status status;
+        switch (command.getCommandCase()) {
+            case CREATE_INDEX:
+                status = stub.createIndex(command.getCreateIndex());
+                // Applied twice after a failover: the same index exists already.
+                if (status.getReason().contains("already exist") && !status.getReason().contains("different")) {
+                    return;
+                }
+                break;
+            case DROP_INDEX:
+                status = stub.dropIndex(command.getDropIndex());
+                if (status.getReason().contains("not found") || status.getReason().contains("not exist")) {
+                    return;
+                }
+                break;
+            case LOAD_COLLECTION:
+                status = stub.loadCollection(command.getLoadCollection());
+                break;
+            case RELEASE_COLLECTION:
+                status = stub.releaseCollection(command.getReleaseCollection());
+                break;
+            case LOAD_PARTITIONS:
+                status = stub.loadPartitions(command.getLoadPartitions());
+                break;
+            case RELEASE_PARTITIONS:
+                status = stub.releasePartitions(command.getReleasePartitions());
+                break;
+            case FLUSH:
+                status = stub.flush(command.getFlush()).getStatus();
+                break;
+            default:
+                throw new MilvusTargetException("Unknown command " + what, false, null);
+        }
+        check(what, status);
     }
 
     private void upsert(String db, String name, Upsert upsert) {

@@ -27,10 +27,11 @@ class OperationBatcherTest {
     private static Upsert capturedInsert() {
         MilvusMessageDecoder decoder = new MilvusMessageDecoder();
         for (WireCaptures.MqMessage m : WireCaptures.load(WireCaptures.MILVUS_2_3_5_KAFKA).messages()) {
-            ChangeEvent e = decoder.decode(m.payload, m.origin()).orElse(null);
-            if (e != null && e.hasRowsInserted() && e.getRowsInserted().getNumRows() == 3) {
-                return Upsert.newBuilder().setPartitionName("_default").setNumRows(3)
-                        .addAllFieldsData(e.getRowsInserted().getFieldsDataList()).build();
+            for (ChangeEvent e : decoder.decode(m.payload, m.origin())) {
+                if (e.hasRowsInserted() && e.getRowsInserted().getNumRows() == 3) {
+                    return Upsert.newBuilder().setPartitionName("_default").setNumRows(3)
+                            .addAllFieldsData(e.getRowsInserted().getFieldsDataList()).build();
+                }
             }
         }
         throw new AssertionError("no 3-row insert in the capture");

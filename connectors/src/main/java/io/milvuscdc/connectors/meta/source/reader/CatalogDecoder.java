@@ -3,6 +3,7 @@ package io.milvuscdc.connectors.meta.source.reader;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.event.proto.CollectionCreated;
 import io.milvuscdc.connectors.event.proto.CollectionDropped;
+import io.milvuscdc.connectors.event.proto.PartitionCreated;
 import io.milvuscdc.connectors.meta.proto.CollectionInfo;
 import io.milvuscdc.connectors.meta.proto.CollectionState;
 import io.milvuscdc.connectors.meta.proto.DatabaseInfo;
@@ -27,7 +28,9 @@ import java.util.Set;
  * <p>Root-coord writes a new collection in three steps: its collection-info (state
  * Creating), then its fields and partitions, then the collection-info again with state
  * Created. A collection is emitted once, when it is seen Created, with the fields and
- * partitions read at that revision. Dropping, a deleted key or a tombstone drop it.
+ * partitions read at that revision. Dropping, a deleted key or a tombstone drop it. A
+ * partition created later is emitted when it is seen Created; partition drops come from the
+ * message queue, where they are ordered with the rows.
  */
 public final class CatalogDecoder {
 
@@ -39,6 +42,8 @@ public final class CatalogDecoder {
     private final String prefix;
     private final Map<Long, String> databaseNames = new HashMap<>();
     private final Set<Long> emitted = new HashSet<>();
+    /** Partitions emitted (with or after their collection), by id. */
+    private final Set<Long> emittedPartitions = new HashSet<>();
 
     public CatalogDecoder(String rootCoordPrefix) {
         this.prefix = rootCoordPrefix;
@@ -71,6 +76,9 @@ public final class CatalogDecoder {
                 databaseNames.put(dbId, DatabaseInfo.parseFrom(value).getName());
             }
             return Optional.empty();
+        }
+        if (path.length == 3 && path[0].equals("partitions")) {
+            return partition(Long.parseLong(path[1]), value, revision, key);
         }
         long collectionId;
         if (path.length == 4 && path[0].equals("database") && path[1].equals("collection-info")) {
@@ -114,12 +122,34 @@ public final class CatalogDecoder {
         parts.partitions(info.getId()).stream()
                 .filter(p -> p.getState() == CollectionState.COLLECTION_CREATED)
                 .sorted(Comparator.comparingLong(PartitionInfo::getPartitionId))
-                .forEach(p -> created.addPartitionNames(p.getPartitionName()));
+                .forEach(p -> {
+                    created.addPartitionNames(p.getPartitionName()).addPartitionIds(p.getPartitionId());
+                    emittedPartitions.add(p.getPartitionId());
+                });
         return Optional.of(ChangeEvent.newBuilder()
                 .setCollectionId(info.getId())
                 .setTimestamp(info.getCreateTime())
                 .setOrigin(key + "@" + revision)
                 .setCollectionCreated(created)
+                .build());
+    }
+
+    private Optional<ChangeEvent> partition(long collectionId, byte[] value, long revision, String key)
+            throws InvalidProtocolBufferException {
+        if (isTombstone(value) || !emitted.contains(collectionId)) {
+            return Optional.empty(); // a new collection's partitions come with it
+        }
+        PartitionInfo info = PartitionInfo.parseFrom(value);
+        if (info.getState() != CollectionState.COLLECTION_CREATED || !emittedPartitions.add(info.getPartitionId())) {
+            return Optional.empty();
+        }
+        return Optional.of(ChangeEvent.newBuilder()
+                .setCollectionId(collectionId)
+                .setTimestamp(info.getPartitionCreatedTimestamp())
+                .setOrigin(key + "@" + revision)
+                .setPartitionCreated(PartitionCreated.newBuilder()
+                        .setPartitionId(info.getPartitionId())
+                        .setPartitionName(info.getPartitionName()))
                 .build());
     }
 

@@ -1,0 +1,169 @@
+package io.milvuscdc.job.sequencer;
+
+import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.proto.TargetOperation;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Orders the operations on one target name ({@code database.collection}), keyed by that name.
+ *
+ * <ul>
+ *   <li>Collections of the same name (a drop, then a create) are applied one after the other:
+ *       a later one's operations wait until the earlier one's drop has gone out, so the
+ *       target never creates "if absent" over a collection about to be dropped.</li>
+ *   <li>Replicate-channel commands (index, load, release, flush, database) wait for the
+ *       watermark, which the source channels' time ticks drive: when it passes a command's
+ *       timestamp, every earlier row and drop has reached this operator, so the command is
+ *       applied after them and to the collection that existed at its timestamp.</li>
+ * </ul>
+ */
+public final class TargetNameSequencer extends KeyedProcessFunction<String, OperationRecord, OperationRecord> {
+
+    private static final long serialVersionUID = 1L;
+    private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+
+    /** Create timestamp of the collection now live under this name, or null. */
+    private transient ValueState<Long> current;
+    /** Create timestamp of the last dropped collection of this name. */
+    private transient ValueState<Long> lastDroppedIncarnation;
+    /** Timestamp of that drop. */
+    private transient ValueState<Long> lastDropTimestamp;
+    /** Operations of a later collection of this name, and commands whose collection is not here yet. */
+    private transient ListState<byte[]> queued;
+    /** Commands waiting for the watermark. */
+    private transient ListState<byte[]> held;
+    private transient Counter skipped;
+    private transient boolean draining;
+    private transient boolean drainAgain;
+
+    @Override
+    public void open(OpenContext openContext) {
+        current = getRuntimeContext().getState(new ValueStateDescriptor<>("current-incarnation", Types.LONG));
+        lastDroppedIncarnation = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("last-dropped-incarnation", Types.LONG));
+        lastDropTimestamp = getRuntimeContext().getState(new ValueStateDescriptor<>("last-drop-timestamp", Types.LONG));
+        queued = getRuntimeContext().getListState(new ListStateDescriptor<>("queued", BYTES));
+        held = getRuntimeContext().getListState(new ListStateDescriptor<>("held-commands", BYTES));
+        skipped = getRuntimeContext().getMetricGroup().counter("skippedSuperseded");
+    }
+
+    @Override
+    public void processElement(OperationRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
+        TargetOperation op = record.decode();
+        if (isCommand(op)) {
+            held.add(record.operation);
+            ctx.timerService().registerEventTimeTimer(op.getTimestamp());
+            return;
+        }
+        route(op, out);
+        drain(out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<OperationRecord> out) throws Exception {
+        long watermark = ctx.timerService().currentWatermark();
+        List<TargetOperation> due = new ArrayList<>();
+        List<byte[]> later = new ArrayList<>();
+        for (byte[] bytes : held.get()) {
+            TargetOperation op = TargetOperation.parseFrom(bytes);
+            if (op.getTimestamp() <= watermark) {
+                due.add(op);
+            } else {
+                later.add(bytes);
+            }
+        }
+        held.update(later);
+        due.sort((a, b) -> Long.compareUnsigned(a.getTimestamp(), b.getTimestamp()));
+        for (TargetOperation op : due) {
+            route(op, out);
+        }
+        drain(out);
+    }
+
+    private static boolean isCommand(TargetOperation op) {
+        return op.hasCollectionCommand() || op.hasDatabaseCommand();
+    }
+
+    /** Emits, skips or queues one operation. */
+    private void route(TargetOperation op, Collector<OperationRecord> out) throws Exception {
+        if (op.hasDatabaseCommand()) {
+            out.collect(OperationRecord.of(op));
+            return;
+        }
+        Long live = current.value();
+        if (op.hasCollectionCommand()) {
+            long ts = op.getTimestamp();
+            if (live != null && ts >= live) {
+                out.collect(OperationRecord.of(op.toBuilder().setIncarnation(live).build()));
+            } else if (live != null || ts < valueOr(lastDropTimestamp, 0L)) {
+                skipped.inc(); // meant for a collection of this name that is gone
+            } else {
+                queued.add(op.toByteArray());
+            }
+            return;
+        }
+        long incarnation = op.getIncarnation();
+        if (live == null) {
+            if (incarnation <= valueOr(lastDroppedIncarnation, 0L)) {
+                skipped.inc();
+            } else if (op.hasCreateCollection()) {
+                current.update(incarnation);
+                out.collect(OperationRecord.of(op));
+                drainAgain = true;
+            } else {
+                queued.add(op.toByteArray());
+            }
+        } else if (incarnation == live) {
+            out.collect(OperationRecord.of(op));
+            if (op.hasDropCollection()) {
+                current.clear();
+                lastDroppedIncarnation.update(incarnation);
+                lastDropTimestamp.update(op.getTimestamp());
+                drainAgain = true;
+            }
+        } else if (incarnation < live) {
+            skipped.inc();
+        } else {
+            queued.add(op.toByteArray());
+        }
+    }
+
+    /** Re-routes the queue after the live collection changed, until nothing more moves. */
+    private void drain(Collector<OperationRecord> out) throws Exception {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (drainAgain) {
+                drainAgain = false;
+                List<byte[]> waiting = new ArrayList<>();
+                queued.get().forEach(waiting::add);
+                queued.clear();
+                for (byte[] bytes : waiting) {
+                    route(TargetOperation.parseFrom(bytes), out);
+                }
+            }
+        } finally {
+            draining = false;
+        }
+    }
+
+    private static long valueOr(ValueState<Long> state, long fallback) throws Exception {
+        Long value = state.value();
+        return value == null ? fallback : value;
+    }
+}

@@ -1,0 +1,92 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.testutils.MilvusStack;
+
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.testutils.CommonTestUtils;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DescribeCollectionReq;
+import io.milvus.v2.service.collection.response.DescribeCollectionResp;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/** What the end-to-end tests share: the job's configuration and start, waits, schema views. */
+final class ReplicationHarness {
+
+    static final Duration WAIT = Duration.ofMinutes(3);
+
+    private ReplicationHarness() {}
+
+    /** The stack's source and target; {@code extraYaml} adds top-level sections. */
+    static CdcConfig config(MilvusStack stack, String... extraYaml) {
+        StringBuilder yaml = new StringBuilder(String.join("\n",
+                "sourceConfig:",
+                "  etcd:",
+                "    address: [" + stack.etcdEndpoint() + "]",
+                "    rootPath: " + stack.source().etcdRootPath(),
+                "    metaSubPath: " + stack.source().metaSubPath(),
+                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
+                "  kafka:",
+                "    address: " + stack.kafkaBootstrap(),
+                "targetConfig:",
+                "  uri: " + stack.target().uri(),
+                "checkpointInterval: 1s"));
+        for (String line : extraYaml) {
+            yaml.append('\n').append(line);
+        }
+        return CdcConfig.parse(yaml.toString());
+    }
+
+    static JobClient start(CdcConfig config, String name) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        CdcPipeline.build(env, config);
+        return env.executeAsync(name);
+    }
+
+    /** Waits with Flink's test utility; a failing call counts as "not yet". */
+    static void waitUntil(String what, BooleanSupplier condition) throws Exception {
+        CommonTestUtils.waitUtil(() -> {
+            try {
+                return condition.getAsBoolean();
+            } catch (RuntimeException e) {
+                return false; // not there yet (not created or not loaded on the target)
+            }
+        }, WAIT, "Timed out after " + WAIT + " waiting until " + what);
+    }
+
+    static DescribeCollectionResp describe(MilvusClientV2 client, String db, String collection) {
+        return client.describeCollection(DescribeCollectionReq.builder().databaseName(db).collectionName(collection).build());
+    }
+
+    /**
+     * Everything the target must keep of a source schema: field names, types, key, partition
+     * key, dimensions, lengths, array element types and capacities, dynamic field, shards,
+     * consistency level, properties and partition count. Auto-id is the one allowed difference
+     * (rows carry the source's keys).
+     */
+    static String schemaOf(DescribeCollectionResp d) {
+        List<String> fields = d.getCollectionSchema().getFieldSchemaList().stream()
+                .map(ReplicationHarness::field)
+                .collect(Collectors.toList());
+        return fields + " dynamic=" + d.getEnableDynamicField() + " shards=" + d.getShardsNum()
+                + " consistency=" + d.getConsistencyLevel() + " properties=" + d.getProperties()
+                + " partitions=" + d.getNumOfPartitions();
+    }
+
+    private static String field(CreateCollectionReq.FieldSchema f) {
+        return f.getName() + ":" + f.getDataType() + (f.getIsPrimaryKey() ? ":pk" : "")
+                + (Boolean.TRUE.equals(f.getIsPartitionKey()) ? ":partitionKey" : "")
+                + (f.getDimension() == null ? "" : ":dim=" + f.getDimension())
+                + (f.getMaxLength() == null ? "" : ":len=" + f.getMaxLength())
+                + (f.getElementType() == null ? "" : ":element=" + f.getElementType())
+                + (f.getMaxCapacity() == null ? "" : ":capacity=" + f.getMaxCapacity());
+    }
+}
