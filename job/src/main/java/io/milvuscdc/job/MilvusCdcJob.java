@@ -25,7 +25,7 @@ public final class MilvusCdcJob {
         if (!params.containsKey("config")) {
             throw new ConfigException("--config", "missing", "Run with --config path/to/cdc.yaml");
         }
-        CdcConfig config = CdcConfig.load(Path.of(params.get("config")));
+        CdcConfig config = CdcConfig.load(Path.of(params.get("config")), params.get("target-uri"));
 
         Configuration conf = new Configuration();
         StreamExecutionEnvironment env;
@@ -49,7 +49,7 @@ public final class MilvusCdcJob {
         Map<String, String> params = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new ConfigException(args[i], "unexpected argument", "Arguments are --config FILE [--local-web-ui PORT]");
+                throw new ConfigException(args[i], "unexpected argument", "Arguments are --config FILE [--target-uri URI] [--local-web-ui PORT]");
             }
             params.put(args[i].substring(2), args[++i]);
         }

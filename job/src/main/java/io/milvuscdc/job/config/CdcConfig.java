@@ -30,6 +30,9 @@ public final class CdcConfig implements Serializable {
 
     private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
             "startup", "delivery", "checkpointInterval", "batch", "selection", "mapping");
+    /** Keys of the Go CDC server itself (HTTP address, task limits, logging): nothing to do here. */
+    private static final Set<String> GO_SERVER_KEYS = Set.of("address", "maxTaskNum", "maxNameLength", "logLevel",
+            "detectDeadLock");
     private static final Set<String> SOURCE_KEYS = Set.of("etcd", "etcdAddress", "etcdRootPath", "etcdMetaSubPath",
             "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
             "channelPrefix", "dmlChannelName", "kafka", "pulsar");
@@ -57,8 +60,16 @@ public final class CdcConfig implements Serializable {
     public int maxRowsPerBatch = 10_000;
 
     public static CdcConfig load(Path file) {
+        return load(file, null);
+    }
+
+    /**
+     * Reads a file; {@code targetUri} (from {@code --target-uri}) replaces or supplies
+     * {@code targetConfig.uri}, so that a Go CDC file, which names no target, runs as it is.
+     */
+    public static CdcConfig load(Path file, String targetUri) {
         try {
-            return parse(Files.readString(file));
+            return parse(Files.readString(file), targetUri);
         } catch (IOException e) {
             throw new ConfigException("--config", "cannot read " + file + " (" + e.getMessage() + ")",
                     "Pass the path of a readable cdc.yaml");
@@ -66,6 +77,10 @@ public final class CdcConfig implements Serializable {
     }
 
     public static CdcConfig parse(String yaml) {
+        return parse(yaml, null);
+    }
+
+    public static CdcConfig parse(String yaml, String targetUri) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -75,7 +90,14 @@ public final class CdcConfig implements Serializable {
         if (root == null || !root.isObject()) {
             throw new ConfigException("(file)", "empty or not a mapping", "See configs/cdc.yaml for an example");
         }
-        checkKnown(root, "", TOP_KEYS);
+        Set<String> topKeys = new java.util.HashSet<>(TOP_KEYS);
+        topKeys.addAll(GO_SERVER_KEYS);
+        checkKnown(root, "", topKeys);
+        root.fieldNames().forEachRemaining(key -> {
+            if (GO_SERVER_KEYS.contains(key)) {
+                LOG.warn("{} is a key of the Go CDC server and is ignored: this job has no HTTP server or task list", key);
+            }
+        });
         CdcConfig c = new CdcConfig();
         if (root.has("metaStoreConfig")) {
             LOG.warn("metaStoreConfig is ignored: Flink checkpoints keep the replication progress");
@@ -107,14 +129,19 @@ public final class CdcConfig implements Serializable {
         if (source.has("kafka")) {
             c.kafkaAddress = text(source.get("kafka"), "address", null);
         }
+        if ((c.kafkaAddress == null || c.kafkaAddress.isEmpty()) && source.has("pulsar")) {
+            throw new ConfigException("sourceConfig.pulsar", "this build reads a source's Kafka only",
+                    "Set sourceConfig.kafka.address to the source Milvus's Kafka");
+        }
         if (c.kafkaAddress == null || c.kafkaAddress.isEmpty()) {
             throw new ConfigException("sourceConfig.kafka.address", "no message queue is configured",
                     "Set it to the source Milvus's Kafka bootstrap servers, e.g. 127.0.0.1:9092");
         }
 
-        JsonNode target = required(root, "targetConfig");
+        JsonNode target = targetUri != null && !root.has("targetConfig")
+                ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
         checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout"));
-        c.targetUri = text(target, "uri", null);
+        c.targetUri = targetUri != null ? targetUri : text(target, "uri", null);
         if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
                     "Set it to the target Milvus, e.g. http://127.0.0.1:19530");

@@ -386,7 +386,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         }
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                 .setUpsert(Upsert.newBuilder()
-                        .setPartitionName(rows.getPartitionName())
+                        .setPartitionName(partitionName(created, rows.getPartitionName()))
                         .setNumRows((int) rows.getNumRows())
                         .addAllFieldsData(rows.getFieldsDataList()))
                 .build()));
@@ -419,7 +419,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                 .setDelete(Delete.newBuilder()
-                        .setPartitionName(rows.getPartitionName())
+                        .setPartitionName(partitionName(created, rows.getPartitionName()))
                         .setPrimaryField(pk.getName())
                         .setPrimaryKeys(keys))
                 .build()));
@@ -463,6 +463,11 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 .setTimestamp(timestamp)
                 .setSourceCollectionId(collectionId)
                 .setIncarnation(created.getIncarnation());
+    }
+
+    /** A partition-key collection routes rows itself: the target refuses a named partition. */
+    private static String partitionName(CollectionCreated created, String sourcePartition) {
+        return created.getSchema().getFieldsList().stream().anyMatch(f -> f.getIsPartitionKey()) ? "" : sourcePartition;
     }
 
     private static String databaseOf(CollectionCreated created) {

@@ -24,6 +24,55 @@ class CdcConfigTest {
     }
 
     @Test
+    void goCdcExampleFileLoadsUnchangedWithATargetUri() {
+        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc.yaml"), "http://target:19530");
+        assertEquals(List.of("http://localhost:2379"), c.etcdEndpoints);
+        assertEquals("by-dev", c.etcdRootPath);
+        assertEquals("meta", c.etcdMetaSubPath);
+        assertEquals("by-dev", c.channelPrefix);
+        assertEquals("by-dev-replicate-msg", c.replicateChannel);
+        assertEquals("localhost:9092", c.kafkaAddress);
+        assertEquals("_default", c.defaultPartitionName);
+        assertEquals("http://target:19530", c.targetUri);
+        assertTrue(c.selection.includesCollection("any", "thing"));
+
+        // Without a target the error names what to add.
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc.yaml")));
+        assertTrue(e.getMessage().contains("targetConfig"), e.getMessage());
+    }
+
+    @Test
+    void selectionAndMappingAreReadAndBadPatternsNamed() {
+        String base = String.join("\n",
+                "sourceConfig:",
+                "  etcdAddress: e:2379",
+                "  kafka: {address: k:9092}",
+                "targetConfig: {uri: http://t:19530}");
+        CdcConfig c = CdcConfig.parse(base + "\n" + String.join("\n",
+                "selection:",
+                "  include: [sales.*, default.orders]",
+                "  exclude: [sales.tmp_*]",
+                "mapping:",
+                "  databases: {sales: sales_dr}",
+                "  collections: {default.orders: orders_dr}"));
+        assertTrue(c.selection.includesCollection("sales", "invoices"));
+        assertFalse(c.selection.includesCollection("sales", "tmp_1"));
+        assertTrue(c.selection.includesCollection("default", "orders"));
+        assertFalse(c.selection.includesCollection("default", "users"));
+        assertTrue(c.selection.includesDatabase("sales"));
+        assertFalse(c.selection.includesDatabase("hr"));
+        assertEquals("sales_dr", c.selection.targetDatabase("sales"));
+        assertEquals("orders_dr", c.selection.targetCollection("default", "orders"));
+        assertEquals("users", c.selection.targetCollection("default", "users"));
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> CdcConfig.parse(base + "\nselection: {include: [orders]}"));
+        assertTrue(e.getMessage().contains("selection.include"), e.getMessage());
+        assertTrue(e.getMessage().contains("database.collection"), e.getMessage());
+    }
+
+    @Test
     void goCdcNestedAndFlatFormsGiveTheSameSource() {
         CdcConfig nested = CdcConfig.parse(String.join("\n",
                 "sourceConfig:",

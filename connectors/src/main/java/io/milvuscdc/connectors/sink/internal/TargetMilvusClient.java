@@ -143,13 +143,16 @@ public final class TargetMilvusClient implements AutoCloseable {
         if (command.hasCreateDatabase()) {
             createDatabaseIfAbsent(db);
         } else if (command.hasDropDatabase() && databases().contains(db)) {
-            Status status = stub.dropDatabase(command.getDropDatabase());
-            // Its collections' drops may still be on their way from other subtasks: retry.
-            if (status.getReason().contains("not empty")) {
-                throw new MilvusTargetException("Target database " + db + " is not empty yet: " + status.getReason(),
-                        true, null);
+            // The source drops a database only once it has no collection, but 2.3 publishes a
+            // collection's DropCollection messages up to seconds after the DropDatabase: drop
+            // what is left, so the later DropCollection finds nothing to do.
+            io.milvus.grpc.ShowCollectionsResponse left = stub.showCollections(
+                    io.milvus.grpc.ShowCollectionsRequest.newBuilder().setDbName(db).build());
+            check("list collections of " + db, left.getStatus());
+            for (String collection : left.getCollectionNamesList()) {
+                dropCollection(db, collection);
             }
-            check("drop database " + db, status);
+            check("drop database " + db, stub.dropDatabase(command.getDropDatabase()));
         }
     }
 
