@@ -14,6 +14,7 @@ import java.util.List;
 public final class WireCaptures {
 
     public static final String MILVUS_2_3_5_KAFKA = "/wire/milvus-2.3.5-kafka.json";
+    public static final String MILVUS_2_3_5_REPLICATE = "/wire/milvus-2.3.5-replicate-msg.json";
 
     private final JsonNode root;
 
