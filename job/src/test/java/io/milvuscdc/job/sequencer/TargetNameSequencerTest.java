@@ -1,0 +1,108 @@
+package io.milvuscdc.job.sequencer;
+
+import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.proto.CollectionCommand;
+import io.milvuscdc.connectors.event.proto.CreateCollection;
+import io.milvuscdc.connectors.event.proto.DropCollection;
+import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.event.proto.Upsert;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+import io.milvus.grpc.FlushRequest;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Order on one target name, with Flink's keyed operator harness and its watermarks. */
+class TargetNameSequencerTest {
+
+    private static final String NAME = "default.orders";
+
+    @Test
+    void aRecreatedNameWaitsForTheOldCollectionsDrop() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, op(100, 110).setUpsert(Upsert.newBuilder().setNumRows(1)), 110);
+            // The new collection (created at 200) overtakes the old one's last rows and drop.
+            feed(h, op(200, 200).setCreateCollection(CreateCollection.getDefaultInstance()), 200);
+            feed(h, op(200, 210).setUpsert(Upsert.newBuilder().setNumRows(2)), 210);
+            feed(h, op(100, 120).setUpsert(Upsert.newBuilder().setNumRows(3)), 120);
+            feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
+            // A straggler of the old collection after the new one is live is dropped, not applied.
+            feed(h, op(100, 130).setUpsert(Upsert.newBuilder().setNumRows(4)), 130);
+
+            assertEquals(List.of("100:create", "100:upsert1", "100:upsert3", "100:drop", "200:create", "200:upsert2"),
+                    emitted(h));
+        }
+    }
+
+    @Test
+    void commandsWaitForTheWatermarkAndApplyToTheCollectionLiveAtTheirTimestamp() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            // A flush at 300 for the collection created at 250, before that create is known.
+            feed(h, flush(300), 300);
+            // A flush at 140 meant for the collection dropped at 150.
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, flush(140), 140);
+            feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
+            h.processWatermark(400);
+            assertEquals(List.of("100:create", "100:drop"), emitted(h),
+                    "the late flush at 140 found its collection dropped; the flush at 300 waits for a create");
+
+            feed(h, op(250, 250).setCreateCollection(CreateCollection.getDefaultInstance()), 250);
+            feed(h, op(250, 260).setUpsert(Upsert.newBuilder().setNumRows(1)), 260);
+            feed(h, flush(500), 500);
+            feed(h, op(250, 490).setUpsert(Upsert.newBuilder().setNumRows(2)), 490);
+            assertEquals(List.of("100:create", "100:drop", "250:create", "250:flush@300", "250:upsert1", "250:upsert2"),
+                    emitted(h), "the flush at 500 is held until the watermark passes it");
+            h.processWatermark(500);
+            assertEquals("250:flush@500", emitted(h).get(6));
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> harness()
+            throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TargetNameSequencer()),
+                        r -> r.target, Types.STRING);
+        h.open();
+        return h;
+    }
+
+    private static TargetOperation.Builder op(long incarnation, long timestamp) {
+        return TargetOperation.newBuilder().setDatabase("default").setCollection("orders")
+                .setIncarnation(incarnation).setTimestamp(timestamp).setSourceCollectionId(incarnation);
+    }
+
+    private static TargetOperation.Builder flush(long timestamp) {
+        return TargetOperation.newBuilder().setDatabase("default").setCollection("orders").setTimestamp(timestamp)
+                .setCollectionCommand(CollectionCommand.newBuilder().setDbName("default").setCollectionName("orders")
+                        .setFlush(FlushRequest.newBuilder().setDbName("default").addCollectionNames("orders")));
+    }
+
+    private static void feed(KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h,
+                             TargetOperation.Builder op, long timestamp) throws Exception {
+        h.processElement(new StreamRecord<>(OperationRecord.of(op.build()), timestamp));
+    }
+
+    private static List<String> emitted(KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h) {
+        return h.extractOutputValues().stream().map(OperationRecord::decode).map(op -> {
+            String kind;
+            switch (op.getKindCase()) {
+                case CREATE_COLLECTION: kind = "create"; break;
+                case DROP_COLLECTION: kind = "drop"; break;
+                case UPSERT: kind = "upsert" + op.getUpsert().getNumRows(); break;
+                case COLLECTION_COMMAND: kind = "flush@" + op.getTimestamp(); break;
+                default: kind = op.getKindCase().name();
+            }
+            return op.getIncarnation() + ":" + kind;
+        }).collect(Collectors.toList());
+    }
+}
