@@ -27,6 +27,7 @@ public final class CdcPipeline {
 
     public static final String UID_META_SOURCE = "milvus-meta-source";
     public static final String UID_KAFKA_SOURCE = "milvus-kafka-source";
+    public static final String UID_DROP_TIME_TICKS = "drop-time-ticks";
     public static final String UID_SEQUENCER = "collection-sequencer";
     public static final String UID_NAME_SEQUENCER = "target-name-sequencer";
     public static final String UID_SINK = "milvus-sink";
@@ -63,7 +64,11 @@ public final class CdcPipeline {
         }
         DataStream<ChangeRecord> changes = env
                 .fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
-                .uid(UID_KAFKA_SOURCE);
+                .uid(UID_KAFKA_SOURCE)
+                // Ticks have moved the watermark in the source: no need to ship them further.
+                .filter(r -> !r.timeTick)
+                .uid(UID_DROP_TIME_TICKS)
+                .name("Drop time ticks");
 
         SingleOutputStreamOperator<OperationRecord> perCollection = catalog.union(changes)
                 .keyBy(r -> r.collectionId)

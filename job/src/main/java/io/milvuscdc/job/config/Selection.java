@@ -2,7 +2,6 @@ package io.milvuscdc.job.config;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +41,12 @@ public final class Selection implements Serializable {
         return new Selection(List.of(), List.of(), Map.of(), Map.of());
     }
 
-    /** Parses a {@code database.collection} pattern; names the key that holds it in errors. */
-    static String checkPattern(String pattern, String key) {
+    /** Checks a {@code database.collection} pattern; names the key that holds it in errors. */
+    static void checkPattern(String pattern, String key) {
         if (pattern.indexOf('.') < 0) {
             throw new ConfigException(key, "'" + pattern + "' is not a database.collection pattern",
                     "Write it as database.collection, e.g. default.orders, sales.* or *.*");
         }
-        return pattern;
     }
 
     public boolean includesCollection(String database, String collection) {
@@ -68,10 +66,6 @@ public final class Selection implements Serializable {
 
     public String targetCollection(String database, String collection) {
         return collections.getOrDefault(database + "." + collection, collection);
-    }
-
-    public Map<String, String> databaseMapping() {
-        return Collections.unmodifiableMap(databases);
     }
 
     private static boolean matchesAny(List<Pattern[]> patterns, String database, String collection) {

@@ -65,7 +65,7 @@ import java.util.Set;
  *       their target names here.</li>
  *   <li>Key 0 carries what names no collection id: the replicate channel's database and
  *       collection commands, mapped to target names here and ordered downstream by
- *       {@link TargetNameSequencer}; time ticks end here (they only move the watermark).</li>
+ *       {@link TargetNameSequencer}.</li>
  *   <li>Undecodable messages go to the dead-letter output, counted and logged.</li>
  * </ul>
  */
@@ -127,9 +127,6 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             deadLettered.inc();
             LOG.warn("Dead-lettered a message from {}: {}", event.getOrigin(), event.getUndecodable().getError());
             ctx.output(DEAD_LETTER, record);
-            return;
-        }
-        if (event.hasTimeTick()) {
             return;
         }
         if (event.hasDatabaseCommand()) {
