@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The real test stack: etcd, a Kafka KRaft broker, a source and a target Milvus.
+"""The real test stack: etcd, a Kafka KRaft broker, two Pulsar 3.0 standalone brokers (one open,
+one that requires a token), a source Milvus on Kafka, a source Milvus on Pulsar, a target Milvus.
 
     stack.py up   --dir DIR   start everything on 127.0.0.1 with free ports, write DIR/stack.json
     stack.py down --dir DIR   stop every server of DIR/stack.json by its own pid
@@ -9,6 +10,8 @@ is the one a developer starts by hand. `scripts/install-stack.sh` installs what 
 """
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -26,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STACK_HOME = os.environ.get("MILVUS_CDC_STACK_HOME", os.path.join(ROOT, ".stack"))
 MILVUS_BIN = os.path.join(STACK_HOME, "milvus", "bin")
 KAFKA_LIB = os.path.join(STACK_HOME, "kafka", "lib")
+PULSAR_LIB = os.path.join(STACK_HOME, "pulsar", "lib")
 
 # Few DML channels keep two Milvus instances and a broker light on a 2-core machine;
 # the job discovers the channels, it does not assume their number.
@@ -158,7 +162,91 @@ log.retention.hours=-1
             "readySeconds": round(time.time() - t0, 2), "log": log}
 
 
-def milvus_config(d, name, etcd_endpoint, kafka_bootstrap, ports):
+def jwt_hs256(secret, subject):
+    """A Pulsar token: a JWT signed with the broker's secret key (what `pulsar tokens create` makes)."""
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    head = b64(json.dumps({"alg": "HS256"}).encode()) + "." + b64(json.dumps({"sub": subject}).encode())
+    return head + "." + b64(hmac.new(secret, head.encode(), hashlib.sha256).digest())
+
+
+def start_pulsar(d, name, with_token):
+    """A Pulsar standalone (metadata in RocksDB, one bookie, no functions or stream storage).
+
+    With a token, the broker refuses every client without a valid one (anonymous access off)."""
+    port, web, bookie = free_port(), free_port(), free_port()
+    pdir = os.path.join(d, name)
+    os.makedirs(pdir, exist_ok=True)
+    conf = os.path.join(pdir, "standalone.conf")
+    token = None
+    lines = [
+        "clusterName=standalone",
+        "bindAddress=127.0.0.1", "advertisedAddress=127.0.0.1",
+        f"brokerServicePort={port}", f"webServicePort={web}",
+        "managedLedgerDefaultEnsembleSize=1", "managedLedgerDefaultWriteQuorum=1",
+        "managedLedgerDefaultAckQuorum=1",
+        # Idle Milvus channels must not vanish (their producers come and go).
+        "brokerDeleteInactiveTopicsEnabled=false",
+        # Above Milvus's pulsar.maxMessageSize (5 MiB).
+        "maxMessageSize=10485760", "nettyMaxFrameSizeBytes=10495760",
+        "defaultRetentionTimeInMinutes=-1", "defaultRetentionSizeInMB=-1",
+        "allowAutoTopicCreationType=non-partitioned",
+        "dbStorage_writeCacheMaxSizeMb=32", "dbStorage_readAheadCacheMaxSizeMb=32",
+        "dbStorage_rocksDB_blockCacheSize=16777216",
+        "managedLedgerCacheSizeMB=64",
+        # No NIC speed is readable in a container; the load balancer needs one.
+        "loadBalancerOverrideBrokerNicSpeedGbps=10",
+    ]
+    if with_token:
+        secret = os.urandom(32)
+        token = jwt_hs256(secret, "cdc")
+        lines += [
+            "authenticationEnabled=true",
+            "authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken",
+            "tokenSecretKey=data:;base64," + base64.b64encode(secret).decode(),
+            "superUserRoles=cdc",
+            "brokerClientAuthenticationPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken",
+            "brokerClientAuthenticationParameters=token:" + token,
+        ]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(pdir, "log4j2.properties"), "w") as f:
+        f.write("rootLogger.level=warn\nrootLogger.appenderRef.out.ref=out\n"
+                "appender.out.type=Console\nappender.out.name=out\nappender.out.layout.type=PatternLayout\n"
+                "appender.out.layout.pattern=%d %p %c{1} %m%n\n")
+    opens = [f"--add-opens={m}=ALL-UNNAMED" for m in (
+        "java.base/java.lang", "java.base/java.io", "java.base/java.util", "java.base/sun.net",
+        "java.management/sun.management", "jdk.management/com.sun.management.internal")]
+    java = ["java", "-Xms128m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m", "-XX:+UseSerialGC", *opens,
+            f"-Dlog4j.configurationFile={pdir}/log4j2.properties", "-Dpulsar.log.level=warn",
+            "-cp", os.path.join(PULSAR_LIB, "*"),
+            "org.apache.pulsar.PulsarStandaloneStarter", "--config", conf,
+            "--no-functions-worker", "--no-stream-storage", "--wipe-data",
+            "--bookkeeper-port", str(bookie),
+            "--bookkeeper-dir", os.path.join(pdir, "bookkeeper"), "--metadata-dir", os.path.join(pdir, "metadata")]
+    log = os.path.join(d, f"{name}.log")
+    t0 = time.time()
+    p = spawn(java, log, cwd=pdir)
+    return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name,
+            "serviceUrl": f"pulsar://127.0.0.1:{port}", "webUrl": f"http://127.0.0.1:{web}",
+            "port": port, "webPort": web, "tenant": "public", "namespace": "default",
+            **({"token": token} if token else {})}
+
+
+def wait_pulsar(p):
+    """Ready when the standalone has created its default namespace, its last start-up step."""
+    def ready():
+        request = urllib.request.Request(p["webUrl"] + "/admin/v2/namespaces/public")
+        if "token" in p:
+            request.add_header("Authorization", "Bearer " + p["token"])
+        return b"public/default" in urllib.request.urlopen(request, timeout=2).read()
+    wait_until(f"pulsar {p['name']}", ready, 180, p["proc"], p["log"])
+    p["readySeconds"] = round(time.time() - p.pop("t0"), 2)
+    p.pop("proc")
+    return p
+
+
+def milvus_config(d, name, etcd_endpoint, mq, ports):
     """The wheel's own milvus.yaml template, rendered, with this stack's values on top.
 
     Milvus 2.3 takes several defaults (channel name parts among them) only from the file,
@@ -180,8 +268,7 @@ def milvus_config(d, name, etcd_endpoint, kafka_bootstrap, ports):
                    "security": {"authorizationEnabled": False}},
         "localStorage": {"path": f"{d}/data"},
         "minio": {"rootPath": name},
-        "mq": {"type": "kafka"},
-        "kafka": {"brokerList": kafka_bootstrap},
+        "mq": {"type": mq["type"]},
         "rocksmq": {"path": f"{d}/rdb_data"},
         "natsmq": {"server": {"store": {"dir": f"{d}/nats"}}},
         "rootCoord": {"dmlChannelNum": DML_CHANNELS, "port": ports["rootCoord"], "ip": "127.0.0.1"},
@@ -195,6 +282,11 @@ def milvus_config(d, name, etcd_endpoint, kafka_bootstrap, ports):
         "log": {"level": "warn", "file": {"rootPath": ""}},
         "tls": {"serverPemPath": "", "serverKeyPath": "", "caPemPath": ""},
     }
+    if mq["type"] == "kafka":
+        overrides["kafka"] = {"brokerList": mq["bootstrap"]}
+    else:
+        overrides["pulsar"] = {"address": "127.0.0.1", "port": mq["port"], "webport": mq["webPort"],
+                               "tenant": mq["tenant"], "namespace": mq["namespace"]}
     deep_merge(config, overrides)
     return yaml.safe_dump(config, sort_keys=False)
 
@@ -207,14 +299,14 @@ def deep_merge(base, extra):
             base[k] = v
 
 
-def start_milvus(d, name, etcd_endpoint, kafka_bootstrap):
+def start_milvus(d, name, etcd_endpoint, mq):
     mdir = os.path.join(d, name)
     os.makedirs(os.path.join(mdir, "conf"), exist_ok=True)
     os.makedirs(os.path.join(mdir, "run"), exist_ok=True)
     ports = {k: free_port() for k in ("rootCoord", "proxy", "proxyInternal", "queryCoord", "queryNode",
                                       "indexCoord", "indexNode", "dataCoord", "dataNode", "metrics")}
     with open(os.path.join(mdir, "conf", "milvus.yaml"), "w") as f:
-        f.write(milvus_config(mdir, name, etcd_endpoint, kafka_bootstrap, ports))
+        f.write(milvus_config(mdir, name, etcd_endpoint, mq, ports))
     # The segcore (C++) side reads its glog settings beside milvus.yaml.
     with open(os.path.join(mdir, "conf", "glog.conf"), "w") as f:
         f.write("--logtostdout=true\n--minloglevel=2\n")
@@ -260,28 +352,38 @@ def up(d):
         path = os.path.join(d, entry)
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     state = {"dir": d}
+    milvus = (("sourceMilvus", "cdc-source"), ("pulsarSourceMilvus", "cdc-source-pulsar"), ("targetMilvus", "cdc-target"))
     try:
         state["etcd"] = start_etcd(d)
         state["kafka"] = start_kafka(d)
-        # Both Milvus start together: on two cores this halves the wait.
-        for key, name in (("sourceMilvus", "cdc-source"), ("targetMilvus", "cdc-target")):
-            state[key] = start_milvus(d, name, state["etcd"]["endpoint"], state["kafka"]["bootstrap"])
+        kafka_mq = {"type": "kafka", "bootstrap": state["kafka"]["bootstrap"]}
+        # Everything else starts together: on two cores this overlaps the slow starts.
+        state["pulsar"] = start_pulsar(d, "pulsar", with_token=False)
+        state["pulsarAuth"] = start_pulsar(d, "pulsar-auth", with_token=True)
+        mqs = {"sourceMilvus": kafka_mq, "targetMilvus": kafka_mq}
         for key in ("sourceMilvus", "targetMilvus"):
-            state[key] = wait_milvus(state[key], lambda m: start_milvus(d, m["name"], state["etcd"]["endpoint"],
-                                                                        state["kafka"]["bootstrap"]))
+            state[key] = start_milvus(d, dict(milvus)[key], state["etcd"]["endpoint"], mqs[key])
+        # Milvus on Pulsar needs its broker up before it starts.
+        state["pulsar"] = wait_pulsar(state["pulsar"])
+        mqs["pulsarSourceMilvus"] = dict({"type": "pulsar"}, **state["pulsar"])
+        state["pulsarSourceMilvus"] = start_milvus(d, "cdc-source-pulsar", state["etcd"]["endpoint"],
+                                                   mqs["pulsarSourceMilvus"])
+        for key, name in milvus:
+            state[key] = wait_milvus(state[key], lambda m, k=key: start_milvus(d, m["name"], state["etcd"]["endpoint"],
+                                                                             mqs[k]))
+        state["pulsarAuth"] = wait_pulsar(state["pulsarAuth"])
     except Exception:
-        for k in ("sourceMilvus", "targetMilvus"):
-            if k in state:
+        for k in state:
+            if isinstance(state[k], dict):
                 state[k].pop("proc", None)
         json.dump(state, open(state_file, "w"), indent=2)
         down(d)
         raise
-    time.sleep(0)
-    for k in ("etcd", "kafka", "sourceMilvus", "targetMilvus"):
+    servers = ("etcd", "kafka", "pulsar", "pulsarAuth", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus")
+    for k in servers:
         state[k]["rssMiB"] = rss_mb(state[k]["pid"])
     json.dump(state, open(state_file, "w"), indent=2)
-    print(json.dumps({k: {"ready_s": state[k]["readySeconds"], "rss_MiB": state[k]["rssMiB"]}
-                      for k in ("etcd", "kafka", "sourceMilvus", "targetMilvus")}))
+    print(json.dumps({k: {"ready_s": state[k]["readySeconds"], "rss_MiB": state[k]["rssMiB"]} for k in servers}))
     return state
 
 
@@ -313,8 +415,8 @@ def down(d):
     if not os.path.exists(state_file):
         return
     state = json.load(open(state_file))
-    # Milvus first (they use etcd and Kafka), then the broker, then etcd.
-    for k in ("targetMilvus", "sourceMilvus", "kafka", "etcd"):
+    # Milvus first (they use etcd and the brokers), then the brokers, then etcd.
+    for k in ("targetMilvus", "pulsarSourceMilvus", "sourceMilvus", "pulsarAuth", "pulsar", "kafka", "etcd"):
         if k in state and "pid" in state[k]:
             stop_pid(state[k]["pid"])
     if os.path.exists(state_file):

@@ -11,6 +11,12 @@ import java.nio.file.Path;
 /** The running test stack, as {@code scripts/stack.py up} describes it in {@code stack.json}. */
 public final class MilvusStack {
 
+    /** The message queue a source Milvus of the stack writes to. */
+    public enum Queue { KAFKA, PULSAR }
+
+    private static final String[] SERVERS = {"etcd", "kafka", "pulsar", "pulsarAuth", "sourceMilvus",
+        "pulsarSourceMilvus", "targetMilvus"};
+
     private final JsonNode json;
 
     private MilvusStack(JsonNode json) {
@@ -29,8 +35,24 @@ public final class MilvusStack {
         return json.at("/kafka/bootstrap").asText();
     }
 
+    /** The open Pulsar broker, the one the Pulsar source Milvus writes to. */
+    public Pulsar pulsar() {
+        return new Pulsar(json.get("pulsar"));
+    }
+
+    /** A second Pulsar broker that refuses every client without a valid token (no Milvus on it). */
+    public Pulsar pulsarWithToken() {
+        return new Pulsar(json.get("pulsarAuth"));
+    }
+
+    /** The source Milvus on Kafka. */
     public Milvus source() {
         return new Milvus(json.get("sourceMilvus"));
+    }
+
+    /** The source Milvus that writes to {@code queue}. */
+    public Milvus source(Queue queue) {
+        return queue == Queue.PULSAR ? new Milvus(json.get("pulsarSourceMilvus")) : source();
     }
 
     public Milvus target() {
@@ -55,7 +77,7 @@ public final class MilvusStack {
         }
         try {
             JsonNode json = new ObjectMapper().readTree(stackJson.toFile());
-            for (String server : new String[] {"etcd", "kafka", "sourceMilvus", "targetMilvus"}) {
+            for (String server : SERVERS) {
                 long pid = json.at("/" + server + "/pid").asLong();
                 if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
                     return false;
@@ -64,6 +86,40 @@ public final class MilvusStack {
             return true;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** One Pulsar standalone of the stack. */
+    public static final class Pulsar {
+        private final JsonNode json;
+
+        Pulsar(JsonNode json) {
+            this.json = json;
+        }
+
+        public String serviceUrl() {
+            return json.get("serviceUrl").asText();
+        }
+
+        public String webUrl() {
+            return json.get("webUrl").asText();
+        }
+
+        public String tenant() {
+            return json.get("tenant").asText();
+        }
+
+        public String namespace() {
+            return json.get("namespace").asText();
+        }
+
+        /** The token the broker accepts; null for the open broker. */
+        public String token() {
+            return json.hasNonNull("token") ? json.get("token").asText() : null;
+        }
+
+        public double readySeconds() {
+            return json.get("readySeconds").asDouble();
         }
     }
 

@@ -43,7 +43,7 @@ public final class MilvusStackExtension implements BeforeAllCallback, ParameterR
     }
 
     /** The stack and whether this JVM owns it. */
-    static final class StartedStack implements ExtensionContext.Store.CloseableResource {
+    static final class StartedStack implements AutoCloseable {
         final MilvusStack stack;
         final Path dir;
         final boolean owned;

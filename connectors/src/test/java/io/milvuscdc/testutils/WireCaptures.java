@@ -15,6 +15,7 @@ public final class WireCaptures {
 
     public static final String MILVUS_2_3_5_KAFKA = "/wire/milvus-2.3.5-kafka.json";
     public static final String MILVUS_2_3_5_REPLICATE = "/wire/milvus-2.3.5-replicate-msg.json";
+    public static final String MILVUS_2_3_5_PULSAR = "/wire/milvus-2.3.5-pulsar.json";
 
     private final JsonNode root;
 
@@ -34,10 +35,24 @@ public final class WireCaptures {
         return root.get("etcdRoot").asText();
     }
 
+    public String channelPrefix() {
+        return root.get("channelPrefix").asText();
+    }
+
+    /** The messages in the order they were read: Kafka offsets or Pulsar message ids as positions. */
     public List<MqMessage> messages() {
         List<MqMessage> out = new ArrayList<>();
+        if (root.has("pulsar")) {
+            for (JsonNode m : root.get("pulsar")) {
+                String topic = m.get("topic").asText();
+                out.add(new MqMessage(topic.substring(topic.lastIndexOf('/') + 1), m.get("messageId").asText(),
+                        Base64.getDecoder().decode(m.get("messageIdBytes").asText()),
+                        Base64.getDecoder().decode(m.get("value").asText())));
+            }
+            return out;
+        }
         for (JsonNode m : root.get("kafka")) {
-            out.add(new MqMessage(m.get("topic").asText(), m.get("offset").asLong(),
+            out.add(new MqMessage(m.get("topic").asText(), m.get("offset").asText(), null,
                     Base64.getDecoder().decode(m.get("value").asText())));
         }
         return out;
@@ -55,17 +70,21 @@ public final class WireCaptures {
     /** One message of a channel. */
     public static final class MqMessage {
         public final String channel;
-        public final long offset;
+        /** A Kafka offset, or a Pulsar message id as text ({@code ledger:entry:partition}). */
+        public final String position;
+        /** A Pulsar message id's serialized form ({@code MessageId.toByteArray}); null for Kafka. */
+        public final byte[] messageId;
         public final byte[] payload;
 
-        MqMessage(String channel, long offset, byte[] payload) {
+        MqMessage(String channel, String position, byte[] messageId, byte[] payload) {
             this.channel = channel;
-            this.offset = offset;
+            this.position = position;
+            this.messageId = messageId;
             this.payload = payload;
         }
 
         public String origin() {
-            return channel + "@" + offset;
+            return channel + "@" + position;
         }
     }
 

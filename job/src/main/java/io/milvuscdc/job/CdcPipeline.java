@@ -6,8 +6,11 @@ import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
 import io.milvuscdc.connectors.mq.TimeTickWatermarks;
 import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
+import io.milvuscdc.connectors.mq.pulsar.MilvusPulsarSourceBuilder;
+import io.milvuscdc.connectors.mq.pulsar.PulsarAccessCheck;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
 import io.milvuscdc.job.sequencer.TargetNameSequencer;
 
@@ -18,6 +21,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.time.Duration;
+
 /**
  * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → per-target-name
  * sequencer → Milvus sink.
@@ -27,6 +32,7 @@ public final class CdcPipeline {
 
     public static final String UID_META_SOURCE = "milvus-meta-source";
     public static final String UID_KAFKA_SOURCE = "milvus-kafka-source";
+    public static final String UID_PULSAR_SOURCE = "milvus-pulsar-source";
     public static final String UID_DROP_TIME_TICKS = "drop-time-ticks";
     public static final String UID_SEQUENCER = "collection-sequencer";
     public static final String UID_NAME_SEQUENCER = "target-name-sequencer";
@@ -34,6 +40,55 @@ public final class CdcPipeline {
     public static final String UID_DEAD_LETTER = "dead-letter-log";
 
     private CdcPipeline() {}
+
+    /** The source's DML and replicate channels, from the queue the source Milvus writes to. */
+    private static SingleOutputStreamOperator<ChangeRecord> changes(StreamExecutionEnvironment env, CdcConfig config) {
+        if (config.queue == CdcConfig.Queue.PULSAR) {
+            MilvusPulsarSourceBuilder pulsar = new MilvusPulsarSourceBuilder()
+                    .setServiceUrl(config.pulsarServiceUrl)
+                    .setTenant(config.pulsarTenant)
+                    .setNamespace(config.pulsarNamespace)
+                    .setChannelPrefix(config.channelPrefix)
+                    .setDmlChannelName(config.dmlChannelName)
+                    .setReplicateChannel(config.replicateChannel)
+                    .setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams)
+                    .setSubscriptionName("milvus-cdc-" + config.channelPrefix);
+            if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
+                pulsar.setStartFromEarliest();
+            }
+            checkPulsarAccess(config, pulsar.replicateTopic());
+            return env.fromSource(pulsar.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Pulsar)")
+                    .uid(UID_PULSAR_SOURCE)
+                    // Above 1, the connector leaves non-partitioned topics unread (FLINK-34629).
+                    .setParallelism(1);
+        }
+        MilvusKafkaSourceBuilder kafka = new MilvusKafkaSourceBuilder()
+                .setBootstrapServers(config.kafkaAddress)
+                .setChannelPrefix(config.channelPrefix)
+                .setDmlChannelName(config.dmlChannelName)
+                .setReplicateChannel(config.replicateChannel)
+                .setGroupId("milvus-cdc-" + config.channelPrefix);
+        if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
+            kafka.setStartFromEarliest();
+        }
+        return env.fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
+                .uid(UID_KAFKA_SOURCE);
+    }
+
+    /** A refused token or a wrong address stops the submission, naming the key to fix. */
+    private static void checkPulsarAccess(CdcConfig config, String topic) {
+        try {
+            PulsarAccessCheck.check(config.pulsarServiceUrl, config.pulsarAuthPlugin, config.pulsarAuthParams, topic,
+                    Duration.ofSeconds(10));
+        } catch (PulsarAccessCheck.AccessException e) {
+            throw e.isAuthentication()
+                    ? new ConfigException("sourceConfig.pulsar.authParams", e.getMessage(),
+                            "Set authPlugin/authParams to credentials the broker accepts, e.g. "
+                                    + "org.apache.pulsar.client.impl.auth.AuthenticationToken and token:<jwt>")
+                    : new ConfigException("sourceConfig.pulsar.address", e.getMessage(),
+                            "Set it to the source Milvus's Pulsar, e.g. pulsar://127.0.0.1:6650");
+        }
+    }
 
     public static void build(StreamExecutionEnvironment env, CdcConfig config) {
         env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
@@ -53,22 +108,14 @@ public final class CdcPipeline {
                 .uid(UID_META_SOURCE)
                 .setParallelism(1);
 
-        MilvusKafkaSourceBuilder kafka = new MilvusKafkaSourceBuilder()
-                .setBootstrapServers(config.kafkaAddress)
-                .setChannelPrefix(config.channelPrefix)
-                .setDmlChannelName(config.dmlChannelName)
-                .setReplicateChannel(config.replicateChannel)
-                .setGroupId("milvus-cdc-" + config.channelPrefix);
-        if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
-            kafka.setStartFromEarliest();
-        }
-        DataStream<ChangeRecord> changes = env
-                .fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
-                .uid(UID_KAFKA_SOURCE)
+        SingleOutputStreamOperator<ChangeRecord> source = changes(env, config);
+        DataStream<ChangeRecord> changes = source
                 // Ticks have moved the watermark in the source: no need to ship them further.
                 .filter(r -> !r.timeTick)
                 .uid(UID_DROP_TIME_TICKS)
-                .name("Drop time ticks");
+                .name("Drop time ticks")
+                // Chained to the source, so that ticks never cross the network.
+                .setParallelism(source.getParallelism());
 
         SingleOutputStreamOperator<OperationRecord> perCollection = catalog.union(changes)
                 .keyBy(r -> r.collectionId)

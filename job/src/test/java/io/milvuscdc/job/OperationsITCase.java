@@ -1,11 +1,10 @@
 package io.milvuscdc.job;
 
 import io.milvuscdc.testutils.MilvusStack;
-import io.milvuscdc.testutils.MilvusStackExtension;
+import io.milvuscdc.testutils.MilvusStack.Queue;
 import io.milvuscdc.testutils.MilvusTables;
 
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.google.gson.JsonArray;
@@ -35,11 +34,11 @@ import io.milvus.v2.service.utility.request.FlushReq;
 import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,38 +60,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every operation a 2.3 source publishes, each replayed on real servers by one job that runs
  * for the whole class (with a selection and a name mapping), each asserting the target's
  * state: databases, every field type, partitions, drop and re-create, same-key interleavings,
- * index, load, release and flush. Names are unique per test so the tests share the job.
+ * index, load, release and flush. The class runs once per queue (a source Milvus on Kafka, one
+ * on Pulsar) against the same target. Names are unique per test and per queue, so the tests
+ * share the job and the runs share the target.
  */
-@ExtendWith(MilvusStackExtension.class)
+@ForEachSourceQueue
 class OperationsITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = ReplicationHarness.miniCluster();
 
-    private static final String RUN = Long.toString(System.currentTimeMillis() % 100_000);
+    /** The source's queue; the lifecycle methods receive it as their argument. */
+    @Parameter
+    Queue queue;
+
+    /** Unique per run and queue: in names, so that both runs can share the target. */
+    private static String run;
     private static final Random RANDOM = new Random(7);
 
     private static MilvusClientV2 source;
     private static MilvusClientV2 target;
     private static JobClient job;
 
-    @BeforeAll
-    static void startJob(MilvusStack stack) throws Exception {
-        source = MilvusTables.connect(stack.source());
+    @BeforeParameterizedClassInvocation
+    static void startJob(Queue queue, MilvusStack stack) throws Exception {
+        run = queue.name().toLowerCase().charAt(0) + Long.toString(System.currentTimeMillis() % 100_000);
+        source = MilvusTables.connect(stack.source(queue));
         target = MilvusTables.connect(stack.target());
-        job = ReplicationHarness.start(ReplicationHarness.config(stack,
+        job = ReplicationHarness.start(ReplicationHarness.config(stack, queue,
                 "selection:",
                 "  include: ['*.*']",
-                "  exclude: ['default.skipped_*', 'private_" + RUN + ".*']",
+                "  exclude: ['default.skipped_*', 'private_" + run + ".*']",
                 "mapping:",
-                "  databases: {srcdb_" + RUN + ": dstdb_" + RUN + "}",
-                "  collections: {default.mapped_src_" + RUN + ": mapped_dst_" + RUN + "}"), "operations");
+                "  databases: {srcdb_" + run + ": dstdb_" + run + "}",
+                "  collections: {default.mapped_src_" + run + ": mapped_dst_" + run + "}"), queue + " operations");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stopJob() throws Exception {
         job.cancel().get();
         source.close();
@@ -101,9 +105,9 @@ class OperationsITCase {
 
     @Test
     void databasesAndOneNameInSeveralDatabases() throws Exception {
-        String db1 = "ops_a_" + RUN;
-        String db2 = "ops_b_" + RUN;
-        String empty = "ops_empty_" + RUN;
+        String db1 = "ops_a_" + run;
+        String db2 = "ops_b_" + run;
+        String empty = "ops_empty_" + run;
         String name = "same_name";
         source.createDatabase(CreateDatabaseReq.builder().databaseName(db1).build());
         source.createDatabase(CreateDatabaseReq.builder().databaseName(db2).build());
@@ -111,7 +115,7 @@ class OperationsITCase {
         Map<String, Set<Long>> live = new HashMap<>();
         long base = 0;
         for (String db : List.of(db1, db2, "default")) {
-            String collection = db.equals("default") ? name + "_" + RUN : name;
+            String collection = db.equals("default") ? name + "_" + run : name;
             createSimple(db, collection, 8);
             insertSimple(db, collection, base, 300, 8);
             loadSimple(db, collection);
@@ -120,7 +124,7 @@ class OperationsITCase {
         }
         waitUntil("the empty database exists on the target", () -> target.listDatabases().getDatabaseNames().contains(empty));
         for (String db : List.of(db1, db2, "default")) {
-            String collection = db.equals("default") ? name + "_" + RUN : name;
+            String collection = db.equals("default") ? name + "_" + run : name;
             assertRowsEqual(db, collection, db, collection, live.get(db), List.of("id", "tag", "vec"));
         }
 
@@ -138,7 +142,7 @@ class OperationsITCase {
 
     @Test
     void everyFieldTypeWithSchemaShardsConsistencyAndProperties() throws Exception {
-        String floats = "all_types_" + RUN;
+        String floats = "all_types_" + run;
         CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder()
                 .enableDynamicField(true).build();
         schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).build());
@@ -186,7 +190,7 @@ class OperationsITCase {
 
         // Binary vectors need a collection of their own on 2.3 (one vector field); with a
         // partition key and a varchar primary key.
-        String bits = "binary_pk_" + RUN;
+        String bits = "binary_pk_" + run;
         CreateCollectionReq.CollectionSchema binary = CreateCollectionReq.CollectionSchema.builder().build();
         binary.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.VarChar).maxLength(20)
                 .isPrimaryKey(true).build());
@@ -223,7 +227,7 @@ class OperationsITCase {
 
     @Test
     void dropAndRecreateWhileRowsFlow() throws Exception {
-        String name = "recreated_" + RUN;
+        String name = "recreated_" + run;
         createSimple("default", name, 8);
         insertSimple("default", name, 0, 1000, 8);
         source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
@@ -239,7 +243,7 @@ class OperationsITCase {
 
     @Test
     void partitionsCreatedFilledAndDropped() throws Exception {
-        String name = "partitioned_" + RUN;
+        String name = "partitioned_" + run;
         createSimple("default", name, 8);
         source.createPartition(CreatePartitionReq.builder().collectionName(name).partitionName("p1").build());
         source.createPartition(CreatePartitionReq.builder().collectionName(name).partitionName("p2").build());
@@ -266,7 +270,7 @@ class OperationsITCase {
 
     @Test
     void deleteAndReinsertOfTheSameKeysInOneBatch() throws Exception {
-        String name = "same_keys_" + RUN;
+        String name = "same_keys_" + run;
         createSimple("default", name, 8);
         loadSimple("default", name);
         insertSimple("default", name, 0, 100, 8);
@@ -288,7 +292,7 @@ class OperationsITCase {
 
     @Test
     void indexLoadReleaseAndFlush() throws Exception {
-        String name = "indexed_" + RUN;
+        String name = "indexed_" + run;
         createSimple("default", name, 8);
         insertSimple("default", name, 0, 2000, 8);
         source.flush(FlushReq.builder().collectionNames(List.of(name)).build());
@@ -315,12 +319,12 @@ class OperationsITCase {
 
     @Test
     void selectionSkipsAndMappingRenames() throws Exception {
-        String skipped = "skipped_" + RUN;
-        String mappedSource = "mapped_src_" + RUN;
-        String mappedTarget = "mapped_dst_" + RUN;
-        String srcDb = "srcdb_" + RUN;
-        String dstDb = "dstdb_" + RUN;
-        String privateDb = "private_" + RUN;
+        String skipped = "skipped_" + run;
+        String mappedSource = "mapped_src_" + run;
+        String mappedTarget = "mapped_dst_" + run;
+        String srcDb = "srcdb_" + run;
+        String dstDb = "dstdb_" + run;
+        String privateDb = "private_" + run;
         createSimple("default", skipped, 8);
         insertSimple("default", skipped, 0, 100, 8);
         createSimple("default", mappedSource, 8);

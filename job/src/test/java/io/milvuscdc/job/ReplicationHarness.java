@@ -2,10 +2,13 @@ package io.milvuscdc.job;
 
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusStack.Queue;
 
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.testutils.CommonTestUtils;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.service.collection.request.CreateCollectionReq;
@@ -24,17 +27,31 @@ final class ReplicationHarness {
 
     private ReplicationHarness() {}
 
-    /** The stack's source and target; {@code extraYaml} adds top-level sections. */
-    static CdcConfig config(MilvusStack stack, String... extraYaml) {
+    /**
+     * The stack's source on {@code queue} and its target, in the Go CDC's keys; {@code extraYaml}
+     * adds top-level sections.
+     */
+    static CdcConfig config(MilvusStack stack, Queue queue, String... extraYaml) {
+        MilvusStack.Milvus source = stack.source(queue);
+        String mq = queue == Queue.PULSAR
+                ? String.join("\n",
+                        "  pulsar:",
+                        "    address: " + stack.pulsar().serviceUrl(),
+                        "    webAddress: " + stack.pulsar().webUrl(),
+                        "    maxMessageSize: 5242880",
+                        "    tenant: " + stack.pulsar().tenant(),
+                        "    namespace: " + stack.pulsar().namespace())
+                : String.join("\n",
+                        "  kafka:",
+                        "    address: " + stack.kafkaBootstrap());
         StringBuilder yaml = new StringBuilder(String.join("\n",
                 "sourceConfig:",
                 "  etcd:",
                 "    address: [" + stack.etcdEndpoint() + "]",
-                "    rootPath: " + stack.source().etcdRootPath(),
-                "    metaSubPath: " + stack.source().metaSubPath(),
-                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
-                "  kafka:",
-                "    address: " + stack.kafkaBootstrap(),
+                "    rootPath: " + source.etcdRootPath(),
+                "    metaSubPath: " + source.metaSubPath(),
+                "  replicateChan: " + source.channelPrefix() + "-replicate-msg",
+                mq,
                 "targetConfig:",
                 "  uri: " + stack.target().uri(),
                 "checkpointInterval: 1s"));
@@ -42,6 +59,14 @@ final class ReplicationHarness {
             yaml.append('\n').append(line);
         }
         return CdcConfig.parse(yaml.toString());
+    }
+
+    /** One TaskManager with two slots: the job runs with parallelism 2 (the Pulsar source with 1). */
+    static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .build());
     }
 
     static JobClient start(CdcConfig config, String name) throws Exception {

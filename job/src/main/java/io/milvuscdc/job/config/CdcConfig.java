@@ -37,6 +37,9 @@ public final class CdcConfig implements Serializable {
             "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
             "channelPrefix", "dmlChannelName", "kafka", "pulsar");
 
+    /** The source Milvus's message queue (its {@code mq.type}). */
+    public enum Queue { KAFKA, PULSAR }
+
     /** Where a job without a checkpoint starts. */
     public enum StartupMode { LATEST, EARLIEST }
 
@@ -51,7 +54,14 @@ public final class CdcConfig implements Serializable {
     public String replicateChannel;
     public Selection selection = Selection.all();
     public String defaultPartitionName = "_default";
+    public Queue queue;
     public String kafkaAddress;
+    public String pulsarServiceUrl;
+    public String pulsarTenant = "public";
+    public String pulsarNamespace = "default";
+    public String pulsarAuthPlugin;
+    /** A secret (a token): never logged. */
+    public String pulsarAuthParams;
     public String targetUri;
     public String targetToken;
     public Duration targetRetryTimeout = Duration.ofMinutes(10);
@@ -126,17 +136,7 @@ public final class CdcConfig implements Serializable {
         c.replicateChannel = replicateChan;
         c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);
         c.dmlChannelName = text(source, "dmlChannelName", c.dmlChannelName);
-        if (source.has("kafka")) {
-            c.kafkaAddress = text(source.get("kafka"), "address", null);
-        }
-        if ((c.kafkaAddress == null || c.kafkaAddress.isEmpty()) && source.has("pulsar")) {
-            throw new ConfigException("sourceConfig.pulsar", "this build reads a source's Kafka only",
-                    "Set sourceConfig.kafka.address to the source Milvus's Kafka");
-        }
-        if (c.kafkaAddress == null || c.kafkaAddress.isEmpty()) {
-            throw new ConfigException("sourceConfig.kafka.address", "no message queue is configured",
-                    "Set it to the source Milvus's Kafka bootstrap servers, e.g. 127.0.0.1:9092");
-        }
+        c.readQueue(source);
 
         JsonNode target = targetUri != null && !root.has("targetConfig")
                 ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
@@ -172,6 +172,75 @@ public final class CdcConfig implements Serializable {
         }
         c.selection = selection(root);
         return c;
+    }
+
+    /** Exactly one of {@code kafka.address} and {@code pulsar.address}: the Go CDC's file carries both sections. */
+    private void readQueue(JsonNode source) {
+        if (source.has("kafka")) {
+            kafkaAddress = blankToNull(text(source.get("kafka"), "address", null));
+        }
+        if (source.has("pulsar")) {
+            JsonNode pulsar = source.get("pulsar");
+            // webAddress (the admin URL) and maxMessageSize (a producer's limit) are accepted and
+            // unused: topics are discovered over the binary protocol, and a consumer takes any
+            // message the broker stored.
+            checkKnown(pulsar, "sourceConfig.pulsar.", Set.of("address", "webAddress", "maxMessageSize", "tenant",
+                    "namespace", "authPlugin", "authParams"));
+            pulsarServiceUrl = blankToNull(text(pulsar, "address", null));
+            pulsarTenant = text(pulsar, "tenant", pulsarTenant);
+            pulsarNamespace = text(pulsar, "namespace", pulsarNamespace);
+            pulsarAuthPlugin = blankToNull(text(pulsar, "authPlugin", null));
+            pulsarAuthParams = blankToNull(text(pulsar, "authParams", null));
+            if (pulsarAuthPlugin == null && pulsarAuthParams != null) {
+                throw new ConfigException("sourceConfig.pulsar.authPlugin", "authParams is set but no authPlugin",
+                        "Set authPlugin: org.apache.pulsar.client.impl.auth.AuthenticationToken (or token)");
+            }
+            normalizeGoAuth();
+        }
+        if (kafkaAddress != null && pulsarServiceUrl != null) {
+            throw new ConfigException("sourceConfig.kafka.address", "both sourceConfig.kafka.address and "
+                    + "sourceConfig.pulsar.address are set, but a source Milvus writes to one queue (its mq.type)",
+                    "Keep the address of the queue the source Milvus uses and empty the other");
+        }
+        if (kafkaAddress != null) {
+            queue = Queue.KAFKA;
+        } else if (pulsarServiceUrl != null) {
+            queue = Queue.PULSAR;
+            if (!pulsarServiceUrl.contains("://")) {
+                pulsarServiceUrl = "pulsar://" + pulsarServiceUrl;
+            }
+        } else {
+            throw new ConfigException("sourceConfig.kafka.address", "no message queue is configured",
+                    "Set sourceConfig.kafka.address (e.g. 127.0.0.1:9092) or sourceConfig.pulsar.address "
+                            + "(e.g. pulsar://127.0.0.1:6650) to the source Milvus's message queue");
+        }
+    }
+
+    /**
+     * The Go CDC passes its values to the Go Pulsar client, which also takes {@code token} as the
+     * plugin and {@code {"token":"..."}} as its parameters; the Java client wants the class name
+     * and {@code token:...}.
+     */
+    private void normalizeGoAuth() {
+        if ("token".equalsIgnoreCase(pulsarAuthPlugin)) {
+            pulsarAuthPlugin = "org.apache.pulsar.client.impl.auth.AuthenticationToken";
+        }
+        if (pulsarAuthParams != null && pulsarAuthParams.trim().startsWith("{")) {
+            try {
+                JsonNode params = new ObjectMapper().readTree(pulsarAuthParams);
+                if (params.has("token")) {
+                    pulsarAuthParams = "token:" + params.get("token").asText();
+                }
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                // Not echoing the value: it is a secret.
+                throw new ConfigException("sourceConfig.pulsar.authParams", "starts with '{' but is not valid JSON",
+                        "Write token:<jwt> or {\"token\":\"<jwt>\"}");
+            }
+        }
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
     }
 
     private static Selection selection(JsonNode root) {
@@ -267,10 +336,17 @@ public final class CdcConfig implements Serializable {
         }
     }
 
+    private String queueDescription() {
+        return queue == Queue.PULSAR
+                ? "pulsar " + pulsarServiceUrl + " " + pulsarTenant + "/" + pulsarNamespace
+                        + (pulsarAuthPlugin == null ? "" : " (auth ***)")
+                : "kafka " + kafkaAddress;
+    }
+
     @Override
     public String toString() {
         return "CdcConfig{etcd=" + etcdEndpoints + " " + etcdRootPath + "/" + etcdMetaSubPath
-                + (etcdPassword == null ? "" : " (auth)") + ", kafka=" + kafkaAddress + ", channels=" + channelPrefix + "-"
+                + (etcdPassword == null ? "" : " (auth)") + ", queue=" + queueDescription() + ", channels=" + channelPrefix + "-"
                 + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)")
                 + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval + '}';
     }

@@ -1,11 +1,10 @@
 package io.milvuscdc.job;
 
 import io.milvuscdc.testutils.MilvusStack;
-import io.milvuscdc.testutils.MilvusStackExtension;
+import io.milvuscdc.testutils.MilvusStack.Queue;
 import io.milvuscdc.testutils.MilvusTables;
 
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.google.gson.JsonArray;
@@ -23,11 +22,11 @@ import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
 import io.milvus.v2.service.vector.response.InsertResp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -42,18 +41,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
- * The first slice end to end on real servers: a source Milvus on Kafka, the job on a Flink
- * MiniCluster, a target Milvus. Two collections are created after the job starts, filled,
- * partly deleted and upserted; the target must then hold exactly the source's live rows.
+ * The first slice end to end on real servers, once with a source Milvus on Kafka and once with
+ * one on Pulsar: the job on a Flink MiniCluster, a target Milvus. Two collections are created
+ * after the job starts, filled, partly deleted and upserted; the target must then hold exactly
+ * the source's live rows.
  */
-@ExtendWith(MilvusStackExtension.class)
-class KafkaReplicationITCase {
+@ForEachSourceQueue
+class ReplicationITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = ReplicationHarness.miniCluster();
+
+    /** The source's queue; the lifecycle methods receive it as their argument. */
+    @Parameter
+    Queue queue;
 
     private static final int DIM = 128;
 
@@ -61,14 +62,14 @@ class KafkaReplicationITCase {
     private static MilvusClientV2 source;
     private static MilvusClientV2 target;
 
-    @BeforeAll
-    static void connect(MilvusStack given) {
-        stack = given;
-        source = MilvusTables.connect(stack.source());
+    @BeforeParameterizedClassInvocation
+    static void connect(Queue queue, MilvusStack running) {
+        stack = running;
+        source = MilvusTables.connect(stack.source(queue));
         target = MilvusTables.connect(stack.target());
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void close() {
         source.close();
         target.close();
@@ -76,7 +77,7 @@ class KafkaReplicationITCase {
 
     @Test
     void replicatesNewCollectionsWithInsertsDeletesAndUpserts() throws Exception {
-        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack), "kafka replication");
+        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack, queue), queue + " replication");
         try {
             String fixed = "cdc_fixed_" + System.currentTimeMillis();
             String auto = "cdc_auto_" + System.currentTimeMillis();

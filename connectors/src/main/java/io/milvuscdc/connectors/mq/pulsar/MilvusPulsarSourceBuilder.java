@@ -1,0 +1,154 @@
+package io.milvuscdc.connectors.mq.pulsar;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+
+import org.apache.flink.connector.pulsar.source.PulsarSource;
+import org.apache.flink.connector.pulsar.source.PulsarSourceOptions;
+import org.apache.flink.connector.pulsar.source.enumerator.cursor.StartCursor;
+import org.apache.pulsar.client.api.RegexSubscriptionMode;
+
+import java.util.regex.Pattern;
+
+import static org.apache.flink.util.Preconditions.checkNotNull;
+
+/**
+ * Builds the {@link PulsarSource} over a source Milvus's DML channels and its replicate channel,
+ * the topics {@code persistent://{tenant}/{namespace}/{channel}} of its {@code pulsar.tenant} and
+ * {@code pulsar.namespace}.
+ *
+ * <p>The channels are found by pattern and rediscovered periodically, as with Kafka. The read
+ * position of each channel is a Pulsar message id in the source's checkpointed split state.
+ *
+ * <p>Run the source with parallelism 1: the connector release for Flink 1.18+ assigns
+ * non-partitioned topics (all Milvus channels are) to reader -1 when the parallelism is above 1,
+ * and never reads them (FLINK-34629).
+ */
+public final class MilvusPulsarSourceBuilder {
+
+    private String serviceUrl;
+    private String tenant = "public";
+    private String namespace = "default";
+    private String channelPrefix = "by-dev";
+    private String dmlChannelName = "rootcoord-dml";
+    private String replicateChannel;
+    private String subscriptionName = "milvus-cdc";
+    private String authPlugin;
+    private String authParams;
+    private boolean fromEarliest;
+    private long startTimestampMs = -1;
+    private long discoveryIntervalMs = 1000;
+
+    /** The broker, e.g. {@code pulsar://127.0.0.1:6650}. */
+    public MilvusPulsarSourceBuilder setServiceUrl(String serviceUrl) {
+        this.serviceUrl = serviceUrl;
+        return this;
+    }
+
+    /** The source's {@code pulsar.tenant} ({@code public} by default). */
+    public MilvusPulsarSourceBuilder setTenant(String tenant) {
+        this.tenant = tenant;
+        return this;
+    }
+
+    /** The source's {@code pulsar.namespace} ({@code default} by default). */
+    public MilvusPulsarSourceBuilder setNamespace(String namespace) {
+        this.namespace = namespace;
+        return this;
+    }
+
+    /** The source's {@code msgChannel.chanNamePrefix.cluster} ({@code by-dev} by default). */
+    public MilvusPulsarSourceBuilder setChannelPrefix(String channelPrefix) {
+        this.channelPrefix = channelPrefix;
+        return this;
+    }
+
+    /** The source's {@code chanNamePrefix.rootCoordDml} ({@code rootcoord-dml} by default). */
+    public MilvusPulsarSourceBuilder setDmlChannelName(String dmlChannelName) {
+        this.dmlChannelName = dmlChannelName;
+        return this;
+    }
+
+    /** The replicate channel in full ({@code {prefix}-replicate-msg} by default). */
+    public MilvusPulsarSourceBuilder setReplicateChannel(String replicateChannel) {
+        this.replicateChannel = replicateChannel;
+        return this;
+    }
+
+    public MilvusPulsarSourceBuilder setSubscriptionName(String subscriptionName) {
+        this.subscriptionName = subscriptionName;
+        return this;
+    }
+
+    /**
+     * A Pulsar client authentication: plugin class and its parameter string, e.g.
+     * {@code org.apache.pulsar.client.impl.auth.AuthenticationToken} and {@code token:<jwt>}.
+     */
+    public MilvusPulsarSourceBuilder setAuthentication(String authPlugin, String authParams) {
+        this.authPlugin = authPlugin;
+        this.authParams = authParams;
+        return this;
+    }
+
+    /** Without a checkpoint, reads every channel from its first retained message. */
+    public MilvusPulsarSourceBuilder setStartFromEarliest() {
+        this.fromEarliest = true;
+        return this;
+    }
+
+    /**
+     * Without a checkpoint, reads each channel from the first message published at or after
+     * {@code epochMillis}. The default is the moment {@link #build()} runs (job submission).
+     */
+    public MilvusPulsarSourceBuilder setStartFromTimestamp(long epochMillis) {
+        this.fromEarliest = false;
+        this.startTimestampMs = epochMillis;
+        return this;
+    }
+
+    public MilvusPulsarSourceBuilder setDiscoveryIntervalMs(long discoveryIntervalMs) {
+        this.discoveryIntervalMs = discoveryIntervalMs;
+        return this;
+    }
+
+    public String namespaceTopicPrefix() {
+        return "persistent://" + tenant + "/" + namespace + "/";
+    }
+
+    /** The replicate channel's full topic name. */
+    public String replicateTopic() {
+        return namespaceTopicPrefix() + replicateChannelName();
+    }
+
+    private String replicateChannelName() {
+        return replicateChannel != null ? replicateChannel : channelPrefix + "-replicate-msg";
+    }
+
+    /**
+     * Matches full topic names; the connector reads the namespace to list from the pattern's
+     * leading {@code persistent://tenant/namespace/}.
+     */
+    public Pattern topicPattern() {
+        return Pattern.compile(namespaceTopicPrefix() + "(" + Pattern.quote(channelPrefix + "-" + dmlChannelName + "_")
+                + "\\d+|" + Pattern.quote(replicateChannelName()) + ")");
+    }
+
+    public PulsarSource<ChangeRecord> build() {
+        checkNotNull(serviceUrl, "Pulsar service URL is required");
+        var builder = PulsarSource.<ChangeRecord>builder()
+                .setServiceUrl(serviceUrl)
+                .setTopicPattern(topicPattern(), RegexSubscriptionMode.PersistentOnly)
+                .setSubscriptionName(subscriptionName)
+                .setStartCursor(fromEarliest
+                        ? StartCursor.earliest()
+                        : StartCursor.fromPublishTime(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()))
+                .setDeserializationSchema(new MilvusPulsarDeserializer())
+                .setConfig(PulsarSourceOptions.PULSAR_PARTITION_DISCOVERY_INTERVAL_MS, discoveryIntervalMs)
+                // The defaults hold a fetch open up to 10 s at low rates; Milvus ticks every 200 ms.
+                .setConfig(PulsarSourceOptions.PULSAR_FETCH_ONE_MESSAGE_TIME, 100)
+                .setConfig(PulsarSourceOptions.PULSAR_MAX_FETCH_TIME, 1000L);
+        if (authPlugin != null && !authPlugin.isEmpty()) {
+            builder.setAuthentication(authPlugin, authParams == null ? "" : authParams);
+        }
+        return builder.build();
+    }
+}
