@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test stack runs, on a fresh Debian machine, idempotently:
 #   etcd (Debian etcd-server), PyYAML (into .stack/pylib), the Milvus 2.3.5 standalone binary
-#   (from the PyPI wheel "milvus", unpacked into .stack/milvus), and a Kafka 3.4 class path
-#   (from Maven Central, into .stack/kafka/lib).
+#   (from the PyPI wheel "milvus", unpacked into .stack/milvus), and the class paths of a Kafka 3.4
+#   broker and a Pulsar 3.0 standalone (from Maven Central, into .stack/kafka/lib and .stack/pulsar/lib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=.stack
@@ -50,5 +50,11 @@ if [ ! -f "$STACK/kafka/lib/.complete" ]; then
   rm -rf "$STACK/kafka/lib"
   mvn -B -q -f scripts/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$STACK/kafka/lib"
   touch "$STACK/kafka/lib/.complete"
+fi
+if [ ! -f "$STACK/pulsar/lib/.complete" ]; then
+  echo "== installing the Pulsar 3.0 standalone class path into $STACK/pulsar/lib"
+  rm -rf "$STACK/pulsar/lib"
+  mvn -B -q -f scripts/pulsar/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$STACK/pulsar/lib"
+  touch "$STACK/pulsar/lib/.complete"
 fi
 echo "== stack installed in $STACK"

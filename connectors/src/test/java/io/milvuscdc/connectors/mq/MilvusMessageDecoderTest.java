@@ -6,6 +6,8 @@ import io.milvuscdc.testutils.WireCaptures;
 import io.milvus.grpc.FieldData;
 import io.milvus.grpc.MsgType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +16,23 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Decodes the messages a real Milvus 2.3.5 wrote to Kafka (create, insert, delete, upsert, tick, drop). */
+/**
+ * Decodes the messages a real Milvus 2.3.5 wrote (create, index, load, insert, delete, upsert,
+ * release, tick, drop), once as written to Kafka and once as written to Pulsar: the payloads are
+ * the same protobufs, only the positions differ (offsets, message ids).
+ */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = {WireCaptures.MILVUS_2_3_5_KAFKA, WireCaptures.MILVUS_2_3_5_PULSAR})
 class MilvusMessageDecoderTest {
 
     private final MilvusMessageDecoder decoder = new MilvusMessageDecoder();
-    private final List<WireCaptures.MqMessage> messages = WireCaptures.load(WireCaptures.MILVUS_2_3_5_KAFKA).messages();
+    private final WireCaptures capture;
+    private final List<WireCaptures.MqMessage> messages;
+
+    MilvusMessageDecoderTest(String resource) {
+        capture = WireCaptures.load(resource);
+        messages = capture.messages();
+    }
 
     private List<ChangeEvent> decodeAll() {
         List<ChangeEvent> events = new ArrayList<>();
@@ -36,7 +50,9 @@ class MilvusMessageDecoderTest {
         ChangeEvent first = inserts.get(0);
         assertEquals(3, first.getRowsInserted().getNumRows());
         assertTrue(first.getTimestamp() > 0, "an Insert's timestamp comes from its rows");
-        assertTrue(first.getRowsInserted().getVchannel().startsWith("cdc-source-rootcoord-dml_0_" + first.getCollectionId() + "v"));
+        assertTrue(first.getRowsInserted().getVchannel().matches(
+                capture.channelPrefix() + "-rootcoord-dml_\\d+_" + first.getCollectionId() + "v\\d+"),
+                first.getRowsInserted().getVchannel());
         List<String> names = first.getRowsInserted().getFieldsDataList().stream().map(FieldData::getFieldName).sorted()
                 .collect(Collectors.toList());
         assertEquals(List.of("$meta", "id", "meta", "score", "title", "vec"), names);
@@ -71,8 +87,12 @@ class MilvusMessageDecoderTest {
     @Test
     void dropCollectionArrivesOncePerPhysicalChannel() {
         List<ChangeEvent> drops = decodeAll().stream().filter(ChangeEvent::hasShardDropped).collect(Collectors.toList());
-        assertEquals(List.of("cdc-source-rootcoord-dml_0", "cdc-source-rootcoord-dml_1"),
-                drops.stream().map(d -> d.getShardDropped().getVchannel()).sorted().collect(Collectors.toList()));
+        // Two shards: one drop on each of two distinct physical channels.
+        List<String> channels = drops.stream().map(d -> d.getShardDropped().getVchannel()).distinct().sorted()
+                .collect(Collectors.toList());
+        assertEquals(2, drops.size());
+        assertEquals(2, channels.size(), channels.toString());
+        channels.forEach(c -> assertTrue(c.matches(capture.channelPrefix() + "-rootcoord-dml_\\d+"), c));
         assertEquals(drops.get(0).getCollectionId(), drops.get(1).getCollectionId());
     }
 
@@ -94,6 +114,19 @@ class MilvusMessageDecoderTest {
             }
         }
         assertTrue(creates >= 1 && ticks >= 4, "the capture holds time ticks and create-collection messages");
+    }
+
+    @Test
+    void replicateChannelCarriesIndexLoadAndReleaseByName() {
+        List<ChangeEvent> commands = new ArrayList<>();
+        for (WireCaptures.MqMessage m : messages) {
+            if (m.channel.equals(capture.channelPrefix() + "-replicate-msg")) {
+                commands.addAll(decoder.decode(m.payload, m.origin()));
+            }
+        }
+        assertEquals(List.of("CREATE_INDEX", "LOAD_COLLECTION", "RELEASE_COLLECTION"), commands.stream()
+                .map(c -> c.getCollectionCommand().getCommandCase().name()).collect(Collectors.toList()));
+        commands.forEach(c -> assertEquals("wire_capture", c.getCollectionCommand().getCollectionName()));
     }
 
     @Test
