@@ -44,20 +44,7 @@ public final class CdcPipeline {
     /** The source's DML and replicate channels, from the queue the source Milvus writes to. */
     private static SingleOutputStreamOperator<ChangeRecord> changes(StreamExecutionEnvironment env, CdcConfig config) {
         if (config.queue == CdcConfig.Queue.PULSAR) {
-            MilvusPulsarSourceBuilder pulsar = new MilvusPulsarSourceBuilder()
-                    .setServiceUrl(config.pulsarServiceUrl)
-                    .setTenant(config.pulsarTenant)
-                    .setNamespace(config.pulsarNamespace)
-                    .setChannelPrefix(config.channelPrefix)
-                    .setDmlChannelName(config.dmlChannelName)
-                    .setReplicateChannel(config.replicateChannel)
-                    .setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams)
-                    .setSubscriptionName("milvus-cdc-" + config.channelPrefix);
-            if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
-                pulsar.setStartFromEarliest();
-            }
-            checkPulsarAccess(config, pulsar.replicateTopic());
-            return env.fromSource(pulsar.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Pulsar)")
+            return env.fromSource(pulsarSource(config).build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Pulsar)")
                     .uid(UID_PULSAR_SOURCE)
                     // Above 1, the connector leaves non-partitioned topics unread (FLINK-34629).
                     .setParallelism(1);
@@ -73,6 +60,24 @@ public final class CdcPipeline {
         }
         return env.fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
                 .uid(UID_KAFKA_SOURCE);
+    }
+
+    /** The Pulsar source of a config, once the broker has accepted its credentials. */
+    static MilvusPulsarSourceBuilder pulsarSource(CdcConfig config) {
+        MilvusPulsarSourceBuilder pulsar = new MilvusPulsarSourceBuilder()
+                .setServiceUrl(config.pulsarServiceUrl)
+                .setTenant(config.pulsarTenant)
+                .setNamespace(config.pulsarNamespace)
+                .setChannelPrefix(config.channelPrefix)
+                .setDmlChannelName(config.dmlChannelName)
+                .setReplicateChannel(config.replicateChannel)
+                .setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams)
+                .setSubscriptionName("milvus-cdc-" + config.channelPrefix);
+        if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
+            pulsar.setStartFromEarliest();
+        }
+        checkPulsarAccess(config, pulsar.replicateTopic());
+        return pulsar;
     }
 
     /** A refused token or a wrong address stops the submission, naming the key to fix. */

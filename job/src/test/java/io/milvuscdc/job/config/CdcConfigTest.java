@@ -43,6 +43,75 @@ class CdcConfigTest {
     }
 
     @Test
+    void goCdcPulsarFileLoadsWithTheTokenInTheJavaClientsForm() {
+        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc-pulsar.yaml"), "http://target:19530");
+        assertEquals(CdcConfig.Queue.PULSAR, c.queue);
+        assertEquals("pulsar://localhost:6650", c.pulsarServiceUrl);
+        assertEquals("public", c.pulsarTenant);
+        assertEquals("default", c.pulsarNamespace);
+        assertEquals("org.apache.pulsar.client.impl.auth.AuthenticationToken", c.pulsarAuthPlugin);
+        assertEquals("token:pulsar-token-secret", c.pulsarAuthParams);
+        assertNull(c.kafkaAddress);
+        assertEquals("by-dev", c.channelPrefix);
+        assertFalse(c.toString().contains("secret"), c.toString());
+        assertTrue(c.toString().contains("pulsar pulsar://localhost:6650 public/default (auth ***)"), c.toString());
+
+        // A host:port without scheme, another tenant and namespace, the Java client's own form.
+        CdcConfig plain = CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  pulsar: {address: 'p:6650', tenant: milvus, namespace: dr,"
+                        + " authPlugin: org.apache.pulsar.client.impl.auth.AuthenticationToken, authParams: 'token:abc'}",
+                "targetConfig: {uri: 'http://t:19530'}"));
+        assertEquals("pulsar://p:6650", plain.pulsarServiceUrl);
+        assertEquals("milvus", plain.pulsarTenant);
+        assertEquals("dr", plain.pulsarNamespace);
+        assertEquals("token:abc", plain.pulsarAuthParams);
+    }
+
+    @Test
+    void aSourceHasOneQueueAndPulsarKeysAreChecked() {
+        ConfigException both = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  kafka: {address: k:9092}",
+                "  pulsar: {address: 'pulsar://p:6650'}",
+                "targetConfig: {uri: 'http://t:19530'}")));
+        assertTrue(both.getMessage().contains("'sourceConfig.kafka.address'") && both.getMessage().contains("mq.type"),
+                both.getMessage());
+
+        ConfigException none = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  pulsar: {address: ''}",
+                "targetConfig: {uri: 'http://t:19530'}")));
+        assertTrue(none.getMessage().contains("sourceConfig.pulsar.address"), none.getMessage());
+
+        ConfigException unknown = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  pulsar: {address: 'pulsar://p:6650', token: abc}",
+                "targetConfig: {uri: 'http://t:19530'}")));
+        assertTrue(unknown.getMessage().contains("'sourceConfig.pulsar.token'"), unknown.getMessage());
+
+        ConfigException paramsWithoutPlugin = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  pulsar: {address: 'pulsar://p:6650', authParams: 'token:very-secret'}",
+                "targetConfig: {uri: 'http://t:19530'}")));
+        assertTrue(paramsWithoutPlugin.getMessage().contains("'sourceConfig.pulsar.authPlugin'"), paramsWithoutPlugin.getMessage());
+        assertFalse(paramsWithoutPlugin.getMessage().contains("very-secret"));
+
+        ConfigException badJson = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd: {address: [e:2379]}",
+                "  pulsar: {address: 'pulsar://p:6650', authPlugin: token, authParams: '{very-secret'}",
+                "targetConfig: {uri: 'http://t:19530'}")));
+        assertTrue(badJson.getMessage().contains("'sourceConfig.pulsar.authParams'"), badJson.getMessage());
+        assertFalse(badJson.getMessage().contains("very-secret"));
+    }
+
+    @Test
     void selectionAndMappingAreReadAndBadPatternsNamed() {
         String base = String.join("\n",
                 "sourceConfig:",
