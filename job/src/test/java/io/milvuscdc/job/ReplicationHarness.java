@@ -6,7 +6,9 @@ import io.milvuscdc.testutils.MilvusStack.Queue;
 
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.testutils.CommonTestUtils;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -70,10 +72,20 @@ final class ReplicationHarness {
     }
 
     static JobClient start(CdcConfig config, String name) throws Exception {
+        return start(config, name, null);
+    }
+
+    /** Starts the job, from a savepoint if {@code savepoint} is not null. */
+    static JobClient start(CdcConfig config, String name, String savepoint) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         CdcPipeline.build(env, config);
-        return env.executeAsync(name);
+        StreamGraph graph = env.getStreamGraph();
+        graph.setJobName(name);
+        if (savepoint != null) {
+            graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
+        }
+        return env.executeAsync(graph);
     }
 
     /** Waits with Flink's test utility; a failing call counts as "not yet". */
