@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: a local stack (etcd, Kafka, source and target Milvus), a demo collection filled on
+# The demo: a local stack (etcd, Kafka, Pulsar, source and target Milvus), a demo collection filled on
 # the source, and the job in a local Flink with its web UI. Ctrl-C stops the job and the stack.
+# DEMO_QUEUE=pulsar replicates the stack's source Milvus on Pulsar instead of the one on Kafka.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-stack.sh
@@ -21,16 +22,25 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 json() { python3 -c "import json,sys; d=json.load(open('$dir/stack.json')); print($1)"; }
+queue=${DEMO_QUEUE:-kafka}
+if [ "$queue" = pulsar ]; then
+  source=pulsarSourceMilvus
+  mq="  pulsar:
+    address: $(json "d['pulsar']['serviceUrl']")"
+else
+  source=sourceMilvus
+  mq="  kafka:
+    address: $(json "d['kafka']['bootstrap']")"
+fi
 mkdir -p target/demo
 cat > target/demo/cdc.yaml <<YAML
 sourceConfig:
   etcd:
     address: [$(json "d['etcd']['endpoint']")]
-    rootPath: $(json "d['sourceMilvus']['rootPath']")
+    rootPath: $(json "d['$source']['rootPath']")
     metaSubPath: meta
-  replicateChan: $(json "d['sourceMilvus']['channelPrefix']")-replicate-msg
-  kafka:
-    address: $(json "d['kafka']['bootstrap']")
+  replicateChan: $(json "d['$source']['channelPrefix']")-replicate-msg
+$mq
 targetConfig:
   uri: $(json "d['targetMilvus']['uri']")
 startup:
@@ -40,10 +50,10 @@ YAML
 
 echo "== filling demo_docs on the source"
 java -cp "connectors/target/test-classes:connectors/target/classes:$(cat connectors/target/connectors-test-classpath.txt)" \
-  io.milvuscdc.testutils.DemoData "$dir/stack.json" 5000
+  io.milvuscdc.testutils.DemoData "$dir/stack.json" 5000 "$queue"
 
 port=${FLINK_UI_PORT:-8081}
-echo "== source Milvus: $(json "d['sourceMilvus']['uri']")   target Milvus: $(json "d['targetMilvus']['uri']")"
+echo "== source Milvus ($queue): $(json "d['$source']['uri']")   target Milvus: $(json "d['targetMilvus']['uri']")"
 echo "== Flink web UI: http://127.0.0.1:$port   (Ctrl-C stops the job and the stack)"
 # JDK 17 needs Flink's --add-opens list; the parent pom keeps it.
 opens=$(python3 -c "import re; print(re.search(r'<flink.jvm.opens>(.*?)</flink.jvm.opens>', open('pom.xml').read()).group(1))")

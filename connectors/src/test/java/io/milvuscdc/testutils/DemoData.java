@@ -20,7 +20,9 @@ public final class DemoData {
     public static void main(String[] args) throws Exception {
         MilvusStack stack = MilvusStack.read(Path.of(args[0]));
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
-        MilvusClientV2 source = MilvusTables.connect(stack.source());
+        MilvusStack.Milvus milvus = stack.source(args.length > 2 && args[2].equals("pulsar")
+                ? MilvusStack.Queue.PULSAR : MilvusStack.Queue.KAFKA);
+        MilvusClientV2 source = MilvusTables.connect(milvus);
         String name = "demo_docs";
         if (!source.hasCollection(HasCollectionReq.builder().collectionName(name).build())) {
             CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder().build();
@@ -46,6 +48,6 @@ public final class DemoData {
             source.insert(InsertReq.builder().collectionName(name).data(batch).build());
         }
         source.close();
-        System.out.println("Inserted " + rows + " rows into " + name + " on the source Milvus " + stack.source().uri());
+        System.out.println("Inserted " + rows + " rows into " + name + " on the source Milvus " + milvus.uri());
     }
 }

@@ -10,7 +10,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts the real stack (etcd, Kafka, source and target Milvus) once per test JVM with
+ * Starts the real stack (etcd, Kafka, two Pulsar brokers, source Milvus on Kafka and on Pulsar,
+ * target Milvus) once per test JVM with
  * {@code scripts/stack.py}, and stops it by pid when the last test class is done.
  *
  * <p>With {@code MILVUS_CDC_STACK_DIR} set to the directory of a stack started by hand
