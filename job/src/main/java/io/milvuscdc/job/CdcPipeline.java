@@ -72,7 +72,10 @@ public final class CdcPipeline {
                 .setDmlChannelName(config.dmlChannelName)
                 .setReplicateChannel(config.replicateChannel)
                 .setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams)
-                .setSubscriptionName("milvus-cdc-" + config.channelPrefix);
+                // One subscription per source and target: two jobs that replicate one source into
+                // two targets must not share a (exclusive) subscription.
+                .setSubscriptionName("milvus-cdc-" + config.channelPrefix + "-"
+                        + Integer.toHexString(config.targetUri.hashCode()));
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             pulsar.setStartFromEarliest();
         }
