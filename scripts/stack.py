@@ -151,7 +151,10 @@ log.retention.hours=-1
     java = ["java", "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC",
             f"-Dlog4j.configuration=file:{kdir}/log4j.properties",
             "-cp", os.path.join(KAFKA_LIB, "*")]
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    # A cluster id that starts with '-' is read by StorageTool as an option (seen: a failed format).
+    cluster_id = "-"
+    while cluster_id.startswith("-"):
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     subprocess.run(java + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", props],
                    check=True, capture_output=True)
     log = os.path.join(d, "kafka.log")
