@@ -1,5 +1,7 @@
 package io.milvuscdc.job.config;
 
+import io.milvuscdc.connectors.mq.MilvusChannels;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -130,8 +132,8 @@ public final class CdcConfig implements Serializable {
         // The Go CDC names the replicate channel in full ({cluster}-replicate-msg); the
         // cluster prefix of every channel is the part before that suffix.
         String replicateChan = text(source, "replicateChan", null);
-        if (replicateChan != null && replicateChan.endsWith("-replicate-msg")) {
-            c.channelPrefix = replicateChan.substring(0, replicateChan.length() - "-replicate-msg".length());
+        if (replicateChan != null && replicateChan.endsWith(MilvusChannels.REPLICATE_SUFFIX)) {
+            c.channelPrefix = replicateChan.substring(0, replicateChan.length() - MilvusChannels.REPLICATE_SUFFIX.length());
         }
         c.replicateChannel = replicateChan;
         c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);

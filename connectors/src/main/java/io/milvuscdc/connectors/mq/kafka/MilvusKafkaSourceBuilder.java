@@ -1,6 +1,7 @@
 package io.milvuscdc.connectors.mq.kafka;
 
 import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.mq.MilvusChannels;
 
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -20,9 +21,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 public final class MilvusKafkaSourceBuilder {
 
     private String bootstrapServers;
-    private String channelPrefix = "by-dev";
-    private String dmlChannelName = "rootcoord-dml";
-    private String replicateChannel;
+    private final MilvusChannels channels = new MilvusChannels();
     private String groupId = "milvus-cdc";
     private boolean fromEarliest;
     private long startTimestampMs = -1;
@@ -36,13 +35,13 @@ public final class MilvusKafkaSourceBuilder {
 
     /** The source's {@code msgChannel.chanNamePrefix.cluster} ({@code by-dev} by default). */
     public MilvusKafkaSourceBuilder setChannelPrefix(String channelPrefix) {
-        this.channelPrefix = channelPrefix;
+        channels.setPrefix(channelPrefix);
         return this;
     }
 
     /** The source's {@code chanNamePrefix.rootCoordDml} ({@code rootcoord-dml} by default). */
     public MilvusKafkaSourceBuilder setDmlChannelName(String dmlChannelName) {
-        this.dmlChannelName = dmlChannelName;
+        channels.setDmlChannelName(dmlChannelName);
         return this;
     }
 
@@ -51,7 +50,7 @@ public final class MilvusKafkaSourceBuilder {
      * the proxy publishes database, index, load, release and flush operations.
      */
     public MilvusKafkaSourceBuilder setReplicateChannel(String replicateChannel) {
-        this.replicateChannel = replicateChannel;
+        channels.setReplicateChannel(replicateChannel);
         return this;
     }
 
@@ -89,9 +88,7 @@ public final class MilvusKafkaSourceBuilder {
     }
 
     public Pattern topicPattern() {
-        String replicate = replicateChannel != null ? replicateChannel : channelPrefix + "-replicate-msg";
-        return Pattern.compile(Pattern.quote(channelPrefix + "-" + dmlChannelName + "_") + "\\d+|"
-                + Pattern.quote(replicate));
+        return Pattern.compile(channels.regex());
     }
 
     public KafkaSource<ChangeRecord> build() {

@@ -1,6 +1,7 @@
 package io.milvuscdc.connectors.mq.pulsar;
 
 import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.mq.MilvusChannels;
 
 import org.apache.flink.connector.pulsar.source.PulsarSource;
 import org.apache.flink.connector.pulsar.source.PulsarSourceOptions;
@@ -28,9 +29,7 @@ public final class MilvusPulsarSourceBuilder {
     private String serviceUrl;
     private String tenant = "public";
     private String namespace = "default";
-    private String channelPrefix = "by-dev";
-    private String dmlChannelName = "rootcoord-dml";
-    private String replicateChannel;
+    private final MilvusChannels channels = new MilvusChannels();
     private String subscriptionName = "milvus-cdc";
     private String authPlugin;
     private String authParams;
@@ -58,19 +57,19 @@ public final class MilvusPulsarSourceBuilder {
 
     /** The source's {@code msgChannel.chanNamePrefix.cluster} ({@code by-dev} by default). */
     public MilvusPulsarSourceBuilder setChannelPrefix(String channelPrefix) {
-        this.channelPrefix = channelPrefix;
+        channels.setPrefix(channelPrefix);
         return this;
     }
 
     /** The source's {@code chanNamePrefix.rootCoordDml} ({@code rootcoord-dml} by default). */
     public MilvusPulsarSourceBuilder setDmlChannelName(String dmlChannelName) {
-        this.dmlChannelName = dmlChannelName;
+        channels.setDmlChannelName(dmlChannelName);
         return this;
     }
 
     /** The replicate channel in full ({@code {prefix}-replicate-msg} by default). */
     public MilvusPulsarSourceBuilder setReplicateChannel(String replicateChannel) {
-        this.replicateChannel = replicateChannel;
+        channels.setReplicateChannel(replicateChannel);
         return this;
     }
 
@@ -116,11 +115,7 @@ public final class MilvusPulsarSourceBuilder {
 
     /** The replicate channel's full topic name. */
     public String replicateTopic() {
-        return namespaceTopicPrefix() + replicateChannelName();
-    }
-
-    private String replicateChannelName() {
-        return replicateChannel != null ? replicateChannel : channelPrefix + "-replicate-msg";
+        return namespaceTopicPrefix() + channels.replicateChannel();
     }
 
     /**
@@ -128,8 +123,7 @@ public final class MilvusPulsarSourceBuilder {
      * leading {@code persistent://tenant/namespace/}.
      */
     public Pattern topicPattern() {
-        return Pattern.compile(namespaceTopicPrefix() + "(" + Pattern.quote(channelPrefix + "-" + dmlChannelName + "_")
-                + "\\d+|" + Pattern.quote(replicateChannelName()) + ")");
+        return Pattern.compile(namespaceTopicPrefix() + channels.regex());
     }
 
     public PulsarSource<ChangeRecord> build() {
