@@ -2,7 +2,8 @@
 # Installs everything the test stack runs, on a fresh Debian machine, idempotently:
 #   etcd (Debian etcd-server), PyYAML (into .stack/pylib), the Milvus 2.3.5 standalone binary
 #   (from the PyPI wheel "milvus", unpacked into .stack/milvus), and the class paths of a Kafka 3.4
-#   broker and a Pulsar 3.0 standalone (from Maven Central, into .stack/kafka/lib and .stack/pulsar/lib).
+#   broker, a Pulsar 3.0 standalone and a Flink 1.20 standalone cluster (from Maven Central, into
+#   .stack/kafka/lib, .stack/pulsar/lib and .stack/flink/lib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=.stack
@@ -56,5 +57,12 @@ if [ ! -f "$STACK/pulsar/lib/.complete" ]; then
   rm -rf "$STACK/pulsar/lib"
   mvn -B -q -f scripts/pulsar/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$STACK/pulsar/lib"
   touch "$STACK/pulsar/lib/.complete"
+fi
+if [ ! -f "$STACK/flink/lib/.complete" ]; then
+  echo "== installing the Flink 1.20 standalone cluster class path into $STACK/flink/lib"
+  rm -rf "$STACK/flink/lib"
+  mvn -B -q -f scripts/flink/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$PWD/$STACK/flink/lib"
+  touch "$STACK/flink/lib/.complete"
 fi
 echo "== stack installed in $STACK"

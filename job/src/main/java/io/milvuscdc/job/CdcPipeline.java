@@ -14,6 +14,7 @@ import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
 import io.milvuscdc.job.sequencer.TargetNameSequencer;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -83,6 +84,20 @@ public final class CdcPipeline {
         return pulsar;
     }
 
+    /**
+     * Checkpoints are the only record of progress: without a directory Flink keeps them in the
+     * JobManager's memory, lost with it and limited to 5 MiB of state, which a burst of rows
+     * exceeds (every checkpoint then fails and the job restarts forever).
+     */
+    static void requireDurableCheckpoints(StreamExecutionEnvironment env) {
+        if (env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+            throw new ConfigException("checkpointDir", "no checkpoint directory: Flink would keep the job's checkpoints "
+                    + "in the JobManager's memory (at most 5 MiB, lost with the JobManager)",
+                    "Set execution.checkpointing.dir in the Flink configuration (as flink-conf/config.yaml does) "
+                            + "or checkpointDir in cdc.yaml, e.g. file:///var/lib/milvus-cdc/checkpoints");
+        }
+    }
+
     /** A refused token or a wrong address stops the submission, naming the key to fix. */
     private static void checkPulsarAccess(CdcConfig config, String topic) {
         try {
@@ -103,7 +118,11 @@ public final class CdcPipeline {
         // Buffered operations and the catalog can outgrow the heap: keyed state lives in RocksDB.
         Configuration state = new Configuration();
         state.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        if (config.checkpointDir != null) {
+            state.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir);
+        }
         env.configure(state);
+        requireDurableCheckpoints(env);
 
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)
@@ -132,16 +151,18 @@ public final class CdcPipeline {
                 .name("Collection sequencer");
 
         DataStream<OperationRecord> operations = perCollection
-                .keyBy(r -> r.target)
+                .keyBy(TargetNameSequencer.BY_DATABASE)
                 .process(new TargetNameSequencer())
                 .uid(UID_NAME_SEQUENCER)
-                .name("Target name sequencer");
+                .name("Target database sequencer");
 
         operations.sinkTo(MilvusSink.builder()
                         .setUri(config.targetUri)
                         .setToken(config.targetToken)
                         .setRetryTimeout(config.targetRetryTimeout)
+                        .setRequestTimeout(config.targetRequestTimeout)
                         .setMaxRowsPerBatch(config.maxRowsPerBatch)
+                        .setMaxBytesPerBatch(config.maxBytesPerBatch)
                         .build())
                 .uid(UID_SINK)
                 .name("Target Milvus");

@@ -290,6 +290,25 @@ class OperationsITCase {
         assertEquals("back-91", rows.get(91L).get("tag"));
     }
 
+    /** Written within one checkpoint: the target must hold each key once, with its last values. */
+    @Test
+    void keysInsertedAndUpsertedTwiceRightAfterAreStoredOnce() throws Exception {
+        String name = "upserted_at_once_" + run;
+        createSimple("default", name, 8);
+        loadSimple("default", name);
+        source.insert(InsertReq.builder().collectionName(name).data(simpleRows(0, 10, 8, "inserted")).build());
+        source.upsert(UpsertReq.builder().collectionName(name).data(simpleRows(0, 10, 8, "first")).build());
+        source.upsert(UpsertReq.builder().collectionName(name).data(simpleRows(5, 10, 8, "second")).build());
+
+        Set<Long> live = keys(0, 15);
+        assertRowsEqual("default", name, "default", name, live, List.of("id", "tag", "vec"));
+        Map<Long, Map<String, Object>> rows = MilvusTables.rowsByKey(target, name, "id", live, List.of("tag"));
+        assertEquals("first-0", rows.get(0L).get("tag"));
+        assertEquals("second-5", rows.get(5L).get("tag"));
+        assertEquals("second-14", rows.get(14L).get("tag"));
+        assertEquals(15, MilvusTables.count(target, name));
+    }
+
     @Test
     void indexLoadReleaseAndFlush() throws Exception {
         String name = "indexed_" + run;

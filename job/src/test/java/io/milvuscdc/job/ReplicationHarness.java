@@ -27,6 +27,9 @@ final class ReplicationHarness {
 
     static final Duration WAIT = Duration.ofMinutes(3);
 
+    /** The jobs' checkpoints, beside the build's other output. */
+    static final java.nio.file.Path CHECKPOINTS = MilvusStack.projectRoot().resolve("job/target/it-checkpoints");
+
     private ReplicationHarness() {}
 
     /**
@@ -56,7 +59,8 @@ final class ReplicationHarness {
                 mq,
                 "targetConfig:",
                 "  uri: " + stack.target().uri(),
-                "checkpointInterval: 1s"));
+                "checkpointInterval: 1s",
+                "checkpointDir: " + CHECKPOINTS.toUri()));
         for (String line : extraYaml) {
             yaml.append('\n').append(line);
         }

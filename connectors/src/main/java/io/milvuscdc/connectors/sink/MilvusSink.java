@@ -5,6 +5,7 @@ import io.milvuscdc.connectors.sink.internal.MilvusCommittable;
 import io.milvuscdc.connectors.sink.internal.MilvusCommittableSerializer;
 import io.milvuscdc.connectors.sink.internal.MilvusCommitter;
 import io.milvuscdc.connectors.sink.internal.MilvusSinkWriter;
+import io.milvuscdc.connectors.sink.internal.OperationBatcher;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
@@ -27,10 +28,12 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
 
     private final MilvusTargetConfig target;
     private final int maxRowsPerBatch;
+    private final long maxBytesPerBatch;
 
-    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch) {
+    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch) {
         this.target = target;
         this.maxRowsPerBatch = maxRowsPerBatch;
+        this.maxBytesPerBatch = maxBytesPerBatch;
     }
 
     public static Builder builder() {
@@ -39,7 +42,7 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
 
     @Override
     public CommittingSinkWriter<OperationRecord, MilvusCommittable> createWriter(WriterInitContext context) {
-        return new MilvusSinkWriter(maxRowsPerBatch, context.getTaskInfo().getIndexOfThisSubtask(),
+        return new MilvusSinkWriter(maxRowsPerBatch, maxBytesPerBatch, context.getTaskInfo().getIndexOfThisSubtask(),
                 context.getRestoredCheckpointId().orElse(0L));
     }
 
@@ -47,7 +50,7 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
     @Override
     @SuppressWarnings("deprecation")
     public CommittingSinkWriter<OperationRecord, MilvusCommittable> createWriter(InitContext context) {
-        return new MilvusSinkWriter(maxRowsPerBatch, context.getSubtaskId(), context.getRestoredCheckpointId().orElse(0L));
+        return new MilvusSinkWriter(maxRowsPerBatch, maxBytesPerBatch, context.getSubtaskId(), context.getRestoredCheckpointId().orElse(0L));
     }
 
     @Override
@@ -66,6 +69,8 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
         private String token;
         private int maxRowsPerBatch = 10_000;
         private Duration retryTimeout = Duration.ofMinutes(10);
+        private Duration requestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
+        private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
 
         /** {@code http://host:19530} or {@code https://…} for TLS. */
         public Builder setUri(String uri) {
@@ -89,8 +94,21 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
             return this;
         }
 
+        /** Serialized bytes per Upsert/Delete call; below the target's gRPC limit. */
+        public Builder setMaxBytesPerBatch(long maxBytesPerBatch) {
+            this.maxBytesPerBatch = maxBytesPerBatch;
+            return this;
+        }
+
+        /** Deadline of one call to the target. */
+        public Builder setRequestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+            return this;
+        }
+
         public MilvusSink build() {
-            return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout), maxRowsPerBatch);
+            return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout), maxRowsPerBatch,
+                    maxBytesPerBatch);
         }
     }
 }

@@ -14,12 +14,25 @@ public final class MilvusTargetConfig implements Serializable {
     private final String uri;
     private final String token;
     private final Duration retryTimeout;
+    private final Duration requestTimeout;
 
     public MilvusTargetConfig(String uri, String token, Duration retryTimeout) {
+        this(uri, token, retryTimeout, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    public MilvusTargetConfig(String uri, String token, Duration retryTimeout, Duration requestTimeout) {
         checkArgument(uri != null && !uri.isEmpty(), "the target Milvus uri is required");
         this.uri = uri;
         this.token = token;
         this.retryTimeout = retryTimeout;
+        this.requestTimeout = requestTimeout;
+    }
+
+    /** Deadline of one call to the target. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    public Duration requestTimeout() {
+        return requestTimeout;
     }
 
     public String uri() {
@@ -51,6 +64,7 @@ public final class MilvusTargetConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "MilvusTargetConfig{uri=" + uri + (token == null ? "" : ", token=***") + ", retryTimeout=" + retryTimeout + '}';
+        return "MilvusTargetConfig{uri=" + uri + (token == null ? "" : ", token=***") + ", retryTimeout=" + retryTimeout
+                + ", requestTimeout=" + requestTimeout + '}';
     }
 }

@@ -31,7 +31,7 @@ public final class CdcConfig implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
 
     private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
-            "startup", "delivery", "checkpointInterval", "batch", "selection", "mapping");
+            "startup", "delivery", "checkpointInterval", "checkpointDir", "batch", "selection", "mapping");
     /** Keys of the Go CDC server itself (HTTP address, task limits, logging): nothing to do here. */
     private static final Set<String> GO_SERVER_KEYS = Set.of("address", "maxTaskNum", "maxNameLength", "logLevel",
             "detectDeadLock");
@@ -70,6 +70,10 @@ public final class CdcConfig implements Serializable {
     public StartupMode startupMode = StartupMode.LATEST;
     public Duration checkpointInterval = Duration.ofSeconds(5);
     public int maxRowsPerBatch = 10_000;
+    public long maxBytesPerBatch = 16L * 1024 * 1024;
+    public Duration targetRequestTimeout = Duration.ofSeconds(60);
+    /** Where checkpoints go when the Flink configuration names no place; null: the Flink configuration's. */
+    public String checkpointDir;
 
     public static CdcConfig load(Path file) {
         return load(file, null);
@@ -142,7 +146,8 @@ public final class CdcConfig implements Serializable {
 
         JsonNode target = targetUri != null && !root.has("targetConfig")
                 ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
-        checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout"));
+        checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout",
+                "requestTimeout"));
         c.targetUri = targetUri != null ? targetUri : text(target, "uri", null);
         if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
@@ -153,6 +158,7 @@ public final class CdcConfig implements Serializable {
             c.targetToken = text(target, "username", "") + ":" + text(target, "password", "");
         }
         c.targetRetryTimeout = duration(target, "retryTimeout", "targetConfig.retryTimeout", c.targetRetryTimeout);
+        c.targetRequestTimeout = duration(target, "requestTimeout", "targetConfig.requestTimeout", c.targetRequestTimeout);
 
         if (root.has("startup")) {
             JsonNode startup = root.get("startup");
@@ -165,11 +171,21 @@ public final class CdcConfig implements Serializable {
             }
         }
         c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
+        c.checkpointDir = text(root, "checkpointDir", null);
+        if (c.checkpointDir != null && !c.checkpointDir.matches("^[a-z][a-z0-9+.-]*://.*")) {
+            throw new ConfigException("checkpointDir", "'" + c.checkpointDir + "' is not a URI",
+                    "Use e.g. file:///var/lib/milvus-cdc/checkpoints or s3://bucket/milvus-cdc/checkpoints");
+        }
         if (root.has("batch")) {
-            checkKnown(root.get("batch"), "batch.", Set.of("maxRows"));
+            checkKnown(root.get("batch"), "batch.", Set.of("maxRows", "maxBytes"));
             c.maxRowsPerBatch = root.get("batch").path("maxRows").asInt(c.maxRowsPerBatch);
             if (c.maxRowsPerBatch <= 0) {
                 throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");
+            }
+            c.maxBytesPerBatch = root.get("batch").path("maxBytes").asLong(c.maxBytesPerBatch);
+            if (c.maxBytesPerBatch <= 0) {
+                throw new ConfigException("batch.maxBytes", "must be positive",
+                        "Use e.g. 16777216 (16 MiB), below the target's proxy.grpc.serverMaxRecvSize");
             }
         }
         c.selection = selection(root);

@@ -31,6 +31,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -91,11 +92,13 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient MapState<String, Boolean> droppedPartitionChannels;
     private transient ListState<byte[]> pending;
     private transient ValueState<Integer> pendingSize;
+    /** Keys written by Inserts, per "{vchannel}@{timestamp}", until the watermark passes the timestamp. */
     private transient MapState<String, byte[]> lastInserted;
     private transient MapState<String, Boolean> droppedChannels;
     private transient Counter deadLettered;
     private transient Counter buffered;
     private transient Counter skipped;
+    private transient TimerService timers;
 
     public CollectionSequencer(Selection selection) {
         this.selection = selection;
@@ -122,6 +125,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     @Override
     public void processElement(ChangeRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
+        timers = ctx.timerService();
         ChangeEvent event = record.decode();
         if (event.hasUndecodable()) {
             deadLettered.inc();
@@ -381,34 +385,37 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         if (rows.getNumRows() == 0) {
             return;
         }
+        FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                 .setUpsert(Upsert.newBuilder()
                         .setPartitionName(partitionName(created, rows.getPartitionName()))
                         .setNumRows((int) rows.getNumRows())
+                        .setPrimaryField(pk.getName())
                         .addAllFieldsData(rows.getFieldsDataList()))
                 .build()));
-        FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
+        // Kept per shard and timestamp, not just the shard's latest: another writer's insert
+        // may come between an upsert's Insert and its Delete.
+        String at = insertedAt(rows.getVchannel(), event.getTimestamp());
+        byte[] previous = lastInserted.get(at);
         IDs keys = keysOf(rows.getFieldsDataList(), pk);
-        byte[] bytes = lastInserted.get(rows.getVchannel());
-        InsertedKeys previous = bytes == null ? null : InsertedKeys.parseFrom(bytes);
         InsertedKeys.Builder inserted = InsertedKeys.newBuilder().setTimestamp(event.getTimestamp());
-        if (previous != null && previous.getTimestamp() == event.getTimestamp()) {
-            inserted.setKeys(previous.getKeys().toBuilder().mergeFrom(keys));
-        } else {
-            inserted.setKeys(keys);
-        }
-        lastInserted.put(rows.getVchannel(), inserted.build().toByteArray());
+        inserted.setKeys(previous == null ? keys : InsertedKeys.parseFrom(previous).getKeys().toBuilder().mergeFrom(keys).build());
+        lastInserted.put(at, inserted.build().toByteArray());
+        // Forgotten once the watermark passes: the shard's Delete at this timestamp has come by then.
+        timers.registerEventTimeTimer(event.getTimestamp());
+    }
+
+    private static String insertedAt(String vchannel, long timestamp) {
+        return vchannel + "@" + timestamp;
     }
 
     private void delete(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         RowsDeleted rows = event.getRowsDeleted();
         IDs keys = rows.getPrimaryKeys();
-        byte[] previous = lastInserted.get(rows.getVchannel());
-        if (previous != null) {
-            InsertedKeys inserted = InsertedKeys.parseFrom(previous);
-            if (inserted.getTimestamp() == event.getTimestamp()) {
-                keys = without(keys, inserted.getKeys());
-            }
+        byte[] inserted = lastInserted.get(insertedAt(rows.getVchannel(), event.getTimestamp()));
+        if (inserted != null) {
+            // An upsert: the Insert at this timestamp wrote these keys anew, the Delete only removes older rows.
+            keys = without(keys, InsertedKeys.parseFrom(inserted).getKeys());
         }
         if (keys.getIntId().getDataCount() == 0 && keys.getStrId().getDataCount() == 0) {
             return;
@@ -420,6 +427,22 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                         .setPrimaryField(pk.getName())
                         .setPrimaryKeys(keys))
                 .build()));
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<OperationRecord> out) throws Exception {
+        long watermark = ctx.timerService().currentWatermark();
+        List<String> done = new ArrayList<>();
+        for (String at : lastInserted.keys()) {
+            int sep = at.lastIndexOf('@');
+            // Entries of earlier versions were keyed by shard alone: they are stale too.
+            if (sep < 0 || Long.parseLong(at.substring(sep + 1)) <= watermark) {
+                done.add(at);
+            }
+        }
+        for (String at : done) {
+            lastInserted.remove(at);
+        }
     }
 
     private void shardDropped(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {

@@ -6,10 +6,11 @@ import io.milvuscdc.connectors.event.proto.TargetOperation;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -18,7 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Orders the operations on one target name ({@code database.collection}), keyed by that name.
+ * Orders the operations of one target database, keyed by its name: every operation of the
+ * database and of its collections leaves this operator, and so reaches one writer and one
+ * committer, in one order (a drop database, a create database and a create of one of its
+ * collections cannot overtake each other).
  *
  * <ul>
  *   <li>Collections of the same name (a drop, then a create) are applied one after the other:
@@ -35,13 +39,16 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     private static final long serialVersionUID = 1L;
     private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
 
-    /** Create timestamp of the collection now live under this name, or null. */
-    private transient ValueState<Long> current;
-    /** Create timestamp of the last dropped collection of this name. */
-    private transient ValueState<Long> lastDroppedIncarnation;
-    /** Timestamp of that drop. */
-    private transient ValueState<Long> lastDropTimestamp;
-    /** Operations of a later collection of this name, and commands whose collection is not here yet. */
+    /** The key: the target database of an operation ({@code OperationRecord.target} is {@code db.collection}). */
+    public static final KeySelector<OperationRecord, String> BY_DATABASE = r -> r.target.substring(0, r.target.indexOf('.'));
+
+    /** Per collection name: create timestamp of the collection now live under it. */
+    private transient MapState<String, Long> current;
+    /** Per collection name: create timestamp of the last dropped collection of that name. */
+    private transient MapState<String, Long> lastDroppedIncarnation;
+    /** Per collection name: timestamp of that drop. */
+    private transient MapState<String, Long> lastDropTimestamp;
+    /** Operations of a later collection of a name, and commands whose collection is not here yet. */
     private transient ListState<byte[]> queued;
     /** Commands waiting for the watermark. */
     private transient ListState<byte[]> held;
@@ -51,12 +58,13 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
 
     @Override
     public void open(OpenContext openContext) {
-        current = getRuntimeContext().getState(new ValueStateDescriptor<>("current-incarnation", Types.LONG));
-        lastDroppedIncarnation = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("last-dropped-incarnation", Types.LONG));
-        lastDropTimestamp = getRuntimeContext().getState(new ValueStateDescriptor<>("last-drop-timestamp", Types.LONG));
-        queued = getRuntimeContext().getListState(new ListStateDescriptor<>("queued", BYTES));
-        held = getRuntimeContext().getListState(new ListStateDescriptor<>("held-commands", BYTES));
+        current = getRuntimeContext().getMapState(new MapStateDescriptor<>("live-incarnation", Types.STRING, Types.LONG));
+        lastDroppedIncarnation = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("dropped-incarnation", Types.STRING, Types.LONG));
+        lastDropTimestamp = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("drop-timestamp", Types.STRING, Types.LONG));
+        queued = getRuntimeContext().getListState(new ListStateDescriptor<>("queued-operations", BYTES));
+        held = getRuntimeContext().getListState(new ListStateDescriptor<>("held-database-commands", BYTES));
         skipped = getRuntimeContext().getMetricGroup().counter("skippedSuperseded");
     }
 
@@ -103,12 +111,13 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
             out.collect(OperationRecord.of(op));
             return;
         }
-        Long live = current.value();
+        String name = op.getCollection();
+        Long live = current.get(name);
         if (op.hasCollectionCommand()) {
             long ts = op.getTimestamp();
             if (live != null && ts >= live) {
                 out.collect(OperationRecord.of(op.toBuilder().setIncarnation(live).build()));
-            } else if (live != null || ts < valueOr(lastDropTimestamp, 0L)) {
+            } else if (live != null || ts < valueOr(lastDropTimestamp, name, 0L)) {
                 skipped.inc(); // meant for a collection of this name that is gone
             } else {
                 queued.add(op.toByteArray());
@@ -117,10 +126,10 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         }
         long incarnation = op.getIncarnation();
         if (live == null) {
-            if (incarnation <= valueOr(lastDroppedIncarnation, 0L)) {
+            if (incarnation <= valueOr(lastDroppedIncarnation, name, 0L)) {
                 skipped.inc();
             } else if (op.hasCreateCollection()) {
-                current.update(incarnation);
+                current.put(name, incarnation);
                 out.collect(OperationRecord.of(op));
                 drainAgain = true;
             } else {
@@ -129,9 +138,9 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         } else if (incarnation == live) {
             out.collect(OperationRecord.of(op));
             if (op.hasDropCollection()) {
-                current.clear();
-                lastDroppedIncarnation.update(incarnation);
-                lastDropTimestamp.update(op.getTimestamp());
+                current.remove(name);
+                lastDroppedIncarnation.put(name, incarnation);
+                lastDropTimestamp.put(name, op.getTimestamp());
                 drainAgain = true;
             }
         } else if (incarnation < live) {
@@ -141,7 +150,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         }
     }
 
-    /** Re-routes the queue after the live collection changed, until nothing more moves. */
+    /** Re-routes the queue after a live collection changed, until nothing more moves. */
     private void drain(Collector<OperationRecord> out) throws Exception {
         if (draining) {
             return;
@@ -162,8 +171,8 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         }
     }
 
-    private static long valueOr(ValueState<Long> state, long fallback) throws Exception {
-        Long value = state.value();
+    private static long valueOr(MapState<String, Long> state, String name, long fallback) throws Exception {
+        Long value = state.get(name);
         return value == null ? fallback : value;
     }
 }

@@ -3,6 +3,7 @@ package io.milvuscdc.job.sequencer;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
+import io.milvuscdc.connectors.event.proto.DatabaseCommand;
 import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
@@ -12,6 +13,7 @@ import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
+import io.milvus.grpc.DropDatabaseRequest;
 import io.milvus.grpc.FlushRequest;
 import org.junit.jupiter.api.Test;
 
@@ -67,11 +69,34 @@ class TargetNameSequencerTest {
         }
     }
 
+    /**
+     * A database's operations and its collections' go through one key (one subtask, one writer,
+     * one committer): a drop database, a create database and a create of one of its collections
+     * applied by two committers could overtake each other.
+     */
+    @Test
+    void aDatabaseAndItsCollectionsShareOneKeyAndOneOrder() throws Exception {
+        TargetOperation dropDatabase = TargetOperation.newBuilder().setDatabase("default").setTimestamp(160)
+                .setDatabaseCommand(DatabaseCommand.newBuilder().setDbName("default")
+                        .setDropDatabase(DropDatabaseRequest.newBuilder().setDbName("default"))).build();
+        assertEquals(TargetNameSequencer.BY_DATABASE.getKey(OperationRecord.of(dropDatabase)),
+                TargetNameSequencer.BY_DATABASE.getKey(OperationRecord.of(op(100, 100).build())));
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, op(100, 110).setUpsert(Upsert.newBuilder().setNumRows(1)), 110);
+            h.processElement(new StreamRecord<>(OperationRecord.of(dropDatabase), 160));
+            // 2.3 publishes the collection's drop after the database's: the watermark orders them.
+            feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
+            h.processWatermark(200);
+            assertEquals(List.of("100:create", "100:upsert1", "100:drop", "0:DATABASE_COMMAND"), emitted(h));
+        }
+    }
+
     private static KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> harness()
             throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TargetNameSequencer()),
-                        r -> r.target, Types.STRING);
+                        TargetNameSequencer.BY_DATABASE, Types.STRING);
         h.open();
         return h;
     }

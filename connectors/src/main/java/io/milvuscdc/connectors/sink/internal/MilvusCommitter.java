@@ -6,6 +6,7 @@ import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,30 +16,36 @@ import java.util.Collection;
 /**
  * Applies each completed checkpoint's operations to the target, in order.
  *
- * <p>An unavailable target is retried with exponential backoff (the pipeline backs up
- * meanwhile) until the retry timeout, then the job fails over and the committable is
- * applied again from the checkpoint: operations are idempotent. An operation the target
- * refuses for good (bad data) is dead-lettered: logged in full and counted, not retried.
+ * <p>An unavailable target (down, rate limited, over quota, a call past its deadline) is retried
+ * with exponential backoff, the pipeline backing up meanwhile, until the retry timeout; then the
+ * job fails over and the committable is applied again from the checkpoint: operations are
+ * idempotent. Nothing is ever counted as done that the target did not take: a target that cannot
+ * take this job's writes at all, or an operation it refuses for good, stops the job (no restart
+ * loop) with the collection, the operation, the reason and the fix; the committable stays in the
+ * last checkpoint, to be applied again when the job is resumed from it.
  */
 public final class MilvusCommitter implements Committer<MilvusCommittable> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MilvusCommitter.class);
 
     private final MilvusTargetConfig config;
-    private final TargetMilvusClient client;
+    private final TargetClient client;
     private final Counter rowsUpserted;
     private final Counter rowsDeleted;
     private final Counter ddlApplied;
-    private final Counter deadLettered;
     private volatile long lastAppliedTimestamp;
 
     public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics) {
+        this(config, metrics, TargetMilvusClient::new);
+    }
+
+    /** With the target's client from {@code clients} (tests replace it). */
+    public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics, TargetClient.Factory clients) {
         this.config = config;
-        this.client = new TargetMilvusClient(config);
+        this.client = clients.create(config);
         this.rowsUpserted = metrics.counter("rowsUpserted");
         this.rowsDeleted = metrics.counter("rowsDeleted");
         this.ddlApplied = metrics.counter("ddlApplied");
-        this.deadLettered = metrics.counter("operationsDeadLettered");
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
     }
 
@@ -62,9 +69,12 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
                 return;
             } catch (MilvusTargetException e) {
                 if (!e.retriable()) {
-                    deadLettered.inc();
-                    LOG.error("Dead-lettered an operation the target refuses: {} (operation: {})", e.getMessage(), summary(op));
-                    return;
+                    String what = e.kind() == MilvusTargetException.Kind.TARGET_CANNOT_WRITE
+                            ? "The target Milvus cannot take this job's writes"
+                            : "The target Milvus refused " + summary(op);
+                    LOG.error("{}; stopping the job: {}", what, e.getMessage());
+                    // Restarting would meet the same answer: the job stops, its checkpoint keeps the operation.
+                    throw new SuppressRestartsException(new IOException(what + ": " + e.getMessage(), e));
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IOException("Target Milvus unavailable for " + config.retryTimeout() + ": " + e.getMessage(), e);
@@ -92,7 +102,8 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
     }
 
     private static String summary(TargetOperation op) {
-        return op.getKindCase() + " " + op.getDatabase() + "." + op.getCollection() + " at ts " + op.getTimestamp();
+        return op.getKindCase().name().toLowerCase() + " on " + op.getDatabase() + "." + op.getCollection()
+                + " (source timestamp " + op.getTimestamp() + ")";
     }
 
     @Override

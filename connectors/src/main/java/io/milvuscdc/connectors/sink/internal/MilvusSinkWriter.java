@@ -19,8 +19,8 @@ public final class MilvusSinkWriter implements CommittingSinkWriter<OperationRec
     private final int subtask;
     private long nextCheckpointId;
 
-    public MilvusSinkWriter(int maxRowsPerBatch, int subtask, long restoredCheckpointId) {
-        this.batcher = new OperationBatcher(maxRowsPerBatch);
+    public MilvusSinkWriter(int maxRowsPerBatch, long maxBytesPerBatch, int subtask, long restoredCheckpointId) {
+        this.batcher = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
         this.subtask = subtask;
         this.nextCheckpointId = restoredCheckpointId + 1;
     }

@@ -1,18 +1,32 @@
 package io.milvuscdc.connectors.sink.internal;
 
-/** The target refused an operation; {@link #retriable()} says whether trying again may help. */
+/** The target did not apply an operation; {@link #kind()} says what the job does about it. */
 public final class MilvusTargetException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    private final boolean retriable;
+    /** What a failed target call means for the operation. */
+    public enum Kind {
+        /** Unavailable, rate limited, over quota, not ready, timed out: the same call may pass later. */
+        TRANSIENT,
+        /** The target cannot take this job's writes at all (replicate mode, credentials): stop, with the fix. */
+        TARGET_CANNOT_WRITE,
+        /** This operation is refused for good (schema, data, size): per the refusal policy. */
+        REFUSED
+    }
 
-    public MilvusTargetException(String message, boolean retriable, Throwable cause) {
+    private final Kind kind;
+
+    public MilvusTargetException(String message, Kind kind, Throwable cause) {
         super(message, cause);
-        this.retriable = retriable;
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
     }
 
     public boolean retriable() {
-        return retriable;
+        return kind == Kind.TRANSIENT;
     }
 }

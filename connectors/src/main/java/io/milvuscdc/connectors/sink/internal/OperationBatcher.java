@@ -5,92 +5,107 @@ import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 
 import io.milvus.grpc.FieldData;
-import io.milvus.grpc.VectorField;
+import io.milvus.grpc.IDs;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Collects the operations of one checkpoint in apply order and merges neighbours: an Upsert
- * into the previous Upsert of the same collection and partition (columns appended), a Delete
- * into the previous Delete. Only the previous operation of the same target collection is a
- * merge candidate, so each collection's order is kept; collections are independent.
+ * Collects operations in apply order and merges neighbours into fewer target requests: an
+ * Upsert into the previous Upsert of the same collection and partition, a Delete into the
+ * previous Delete. Only the previous operation of the same target collection is a merge
+ * candidate, so each collection's order is kept; collections are independent, but a database
+ * command is a barrier for the collections of its database.
+ *
+ * <p>Within one request a primary key appears once, with its last written row: Milvus 2.3
+ * stores every row of an upsert, repeated keys too, and then returns the older one. Requests
+ * are bounded in rows and in serialized bytes (the target's gRPC limit); an operation larger
+ * than the byte bound is split by rows. Parts are kept as they come and joined once when
+ * drained, so merging costs linear time.
  */
 public final class OperationBatcher {
 
+    /** Well below the 64 MiB a Milvus proxy accepts by default ({@code proxy.grpc.serverMaxRecvSize}). */
+    public static final long DEFAULT_MAX_BYTES = 16L * 1024 * 1024;
+
     private final int maxRowsPerBatch;
-    private final List<TargetOperation.Builder> operations = new ArrayList<>();
-    private final Map<String, Integer> lastIndexByCollection = new HashMap<>();
-    private final Map<Integer, Integer> rowsByIndex = new HashMap<>();
+    private final long maxBytesPerBatch;
+    private final List<Entry> entries = new ArrayList<>();
+    private final Map<String, Entry> lastByCollection = new HashMap<>();
 
     public OperationBatcher(int maxRowsPerBatch) {
+        this(maxRowsPerBatch, DEFAULT_MAX_BYTES);
+    }
+
+    public OperationBatcher(int maxRowsPerBatch, long maxBytesPerBatch) {
         this.maxRowsPerBatch = maxRowsPerBatch;
+        this.maxBytesPerBatch = maxBytesPerBatch;
     }
 
     public void add(TargetOperation op) {
-        String collection = op.getDatabase() + "." + op.getCollection();
-        Integer last = lastIndexByCollection.get(collection);
-        if (last != null && tryMerge(last, op)) {
+        if (op.hasUpsert() && op.getUpsert().getSerializedSize() > maxBytesPerBatch && op.getUpsert().getNumRows() > 1) {
+            for (Upsert part : split(op.getUpsert())) {
+                add(op.toBuilder().setUpsert(part).build());
+            }
             return;
         }
-        operations.add(op.toBuilder());
-        int index = operations.size() - 1;
-        lastIndexByCollection.put(collection, index);
-        rowsByIndex.put(index, rows(op));
+        String collection = op.getDatabase() + "." + op.getCollection();
+        if (op.hasDatabaseCommand()) {
+            // A barrier for the database's collections: nothing later merges into a request before it.
+            lastByCollection.keySet().removeIf(c -> c.startsWith(op.getDatabase() + "."));
+        }
+        Entry last = lastByCollection.get(collection);
+        if (last != null && last.tryMerge(op)) {
+            return;
+        }
+        Entry entry = new Entry(op);
+        entries.add(entry);
+        lastByCollection.put(collection, entry);
     }
 
     public boolean isEmpty() {
-        return operations.isEmpty();
+        return entries.isEmpty();
     }
 
     public int size() {
-        return operations.size();
+        return entries.size();
     }
 
     /** The batched operations, in apply order; the batcher is empty afterwards. */
     public List<TargetOperation> drain() {
-        List<TargetOperation> out = new ArrayList<>(operations.size());
-        operations.forEach(b -> out.add(b.build()));
-        operations.clear();
-        lastIndexByCollection.clear();
-        rowsByIndex.clear();
+        List<TargetOperation> out = new ArrayList<>(entries.size());
+        entries.forEach(e -> out.add(e.build()));
+        entries.clear();
+        lastByCollection.clear();
         return out;
     }
 
-    private boolean tryMerge(int index, TargetOperation next) {
-        TargetOperation.Builder previous = operations.get(index);
-        int rows = rowsByIndex.get(index);
-        if (rows + rows(next) > maxRowsPerBatch) {
-            return false;
+    /** An oversized upsert in row ranges that each fit the byte bound. */
+    private List<Upsert> split(Upsert upsert) {
+        int rows = upsert.getNumRows();
+        long size = upsert.getSerializedSize();
+        int perPart = (int) Math.max(1, rows * maxBytesPerBatch / size);
+        List<Upsert> parts = new ArrayList<>();
+        for (int from = 0; from < rows; from += perPart) {
+            boolean[] keep = new boolean[rows];
+            int to = Math.min(rows, from + perPart);
+            Arrays.fill(keep, from, to, true);
+            parts.add(select(upsert, keep, to - from));
         }
-        if (previous.hasUpsert() && next.hasUpsert()) {
-            Upsert a = previous.getUpsert();
-            Upsert b = next.getUpsert();
-            if (!a.getPartitionName().equals(b.getPartitionName()) || !sameColumns(a.getFieldsDataList(), b.getFieldsDataList())) {
-                return false;
-            }
-            Upsert.Builder merged = a.toBuilder().clearFieldsData().setNumRows(a.getNumRows() + b.getNumRows());
-            for (int i = 0; i < a.getFieldsDataCount(); i++) {
-                merged.addFieldsData(appendColumn(a.getFieldsData(i), b.getFieldsData(i)));
-            }
-            previous.setUpsert(merged).setTimestamp(next.getTimestamp());
-        } else if (previous.hasDelete() && next.hasDelete()) {
-            Delete a = previous.getDelete();
-            Delete b = next.getDelete();
-            if (!a.getPartitionName().equals(b.getPartitionName()) || !a.getPrimaryField().equals(b.getPrimaryField())
-                    || a.getPrimaryKeys().hasStrId() != b.getPrimaryKeys().hasStrId()) {
-                return false;
-            }
-            Delete.Builder merged = a.toBuilder();
-            merged.getPrimaryKeysBuilder().mergeFrom(b.getPrimaryKeys());
-            previous.setDelete(merged).setTimestamp(next.getTimestamp());
-        } else {
-            return false;
+        return parts;
+    }
+
+    private static Upsert select(Upsert upsert, boolean[] keep, int kept) {
+        Upsert.Builder out = upsert.toBuilder().clearFieldsData().setNumRows(kept);
+        for (FieldData column : upsert.getFieldsDataList()) {
+            out.addFieldsData(Columns.concat(List.of(column), List.of(keep)));
         }
-        rowsByIndex.put(index, rows + rows(next));
-        return true;
+        return out.build();
     }
 
     private static int rows(TargetOperation op) {
@@ -98,11 +113,140 @@ public final class OperationBatcher {
             return op.getUpsert().getNumRows();
         }
         if (op.hasDelete()) {
-            return op.getDelete().getPrimaryKeys().hasStrId()
-                    ? op.getDelete().getPrimaryKeys().getStrId().getDataCount()
-                    : op.getDelete().getPrimaryKeys().getIntId().getDataCount();
+            IDs keys = op.getDelete().getPrimaryKeys();
+            return keys.hasStrId() ? keys.getStrId().getDataCount() : keys.getIntId().getDataCount();
         }
         return 0;
+    }
+
+    private static long bytes(TargetOperation op) {
+        return op.hasUpsert() ? op.getUpsert().getSerializedSize() : op.hasDelete() ? op.getDelete().getSerializedSize() : 0;
+    }
+
+    /** One request to be: an operation, or neighbouring upserts or deletes merged. */
+    private final class Entry {
+        private final TargetOperation first;
+        private final List<Upsert> upserts = new ArrayList<>();
+        private final List<IDs> deletes = new ArrayList<>();
+        private long timestamp;
+        private int rows;
+        private long bytes;
+
+        Entry(TargetOperation op) {
+            this.first = op;
+            this.timestamp = op.getTimestamp();
+            this.rows = OperationBatcher.rows(op);
+            this.bytes = OperationBatcher.bytes(op);
+            if (op.hasUpsert()) {
+                upserts.add(op.getUpsert());
+            } else if (op.hasDelete()) {
+                deletes.add(op.getDelete().getPrimaryKeys());
+            }
+        }
+
+        boolean tryMerge(TargetOperation next) {
+            if (rows + OperationBatcher.rows(next) > maxRowsPerBatch || bytes + OperationBatcher.bytes(next) > maxBytesPerBatch) {
+                return false;
+            }
+            if (first.hasUpsert() && next.hasUpsert()) {
+                Upsert a = first.getUpsert();
+                Upsert b = next.getUpsert();
+                // Without the key's name (operations from before it was recorded) rows cannot be de-duplicated.
+                if (a.getPrimaryField().isEmpty() || !a.getPrimaryField().equals(b.getPrimaryField())
+                        || !a.getPartitionName().equals(b.getPartitionName())
+                        || !sameColumns(a.getFieldsDataList(), b.getFieldsDataList())) {
+                    return false;
+                }
+                upserts.add(b);
+            } else if (first.hasDelete() && next.hasDelete()) {
+                Delete a = first.getDelete();
+                Delete b = next.getDelete();
+                if (!a.getPartitionName().equals(b.getPartitionName()) || !a.getPrimaryField().equals(b.getPrimaryField())
+                        || a.getPrimaryKeys().hasStrId() != b.getPrimaryKeys().hasStrId()) {
+                    return false;
+                }
+                deletes.add(b.getPrimaryKeys());
+            } else {
+                return false;
+            }
+            rows += OperationBatcher.rows(next);
+            bytes += OperationBatcher.bytes(next);
+            timestamp = next.getTimestamp();
+            return true;
+        }
+
+        TargetOperation build() {
+            if (first.hasUpsert()) {
+                return first.toBuilder().setTimestamp(timestamp).setUpsert(mergedUpsert()).build();
+            }
+            if (first.hasDelete()) {
+                return first.toBuilder().setTimestamp(timestamp).setDelete(mergedDelete()).build();
+            }
+            return first;
+        }
+
+        /** The parts' rows, each key once with its last row. */
+        private Upsert mergedUpsert() {
+            String pk = upserts.get(0).getPrimaryField();
+            List<boolean[]> keep = new ArrayList<>(upserts.size());
+            int kept = 0;
+            if (pk.isEmpty()) {
+                upserts.forEach(u -> keep.add(null));
+                kept = rows;
+            } else {
+                Set<Object> seen = new HashSet<>();
+                for (int p = upserts.size() - 1; p >= 0; p--) {
+                    List<Object> keys = Columns.keyList(column(upserts.get(p), pk));
+                    boolean[] k = new boolean[keys.size()];
+                    boolean all = true;
+                    for (int r = keys.size() - 1; r >= 0; r--) {
+                        k[r] = seen.add(keys.get(r));
+                        all &= k[r];
+                        kept += k[r] ? 1 : 0;
+                    }
+                    keep.add(0, all ? null : k);
+                }
+            }
+            if (upserts.size() == 1 && keep.get(0) == null) {
+                return upserts.get(0);
+            }
+            Upsert a = upserts.get(0);
+            Upsert.Builder merged = a.toBuilder().clearFieldsData().setNumRows(kept);
+            for (int i = 0; i < a.getFieldsDataCount(); i++) {
+                List<FieldData> parts = new ArrayList<>(upserts.size());
+                for (Upsert u : upserts) {
+                    parts.add(u.getFieldsData(i));
+                }
+                merged.addFieldsData(Columns.concat(parts, keep));
+            }
+            return merged.build();
+        }
+
+        private Delete mergedDelete() {
+            if (deletes.size() == 1) {
+                return first.getDelete();
+            }
+            IDs.Builder keys = IDs.newBuilder();
+            if (deletes.get(0).hasStrId()) {
+                Set<String> all = new java.util.LinkedHashSet<>();
+                deletes.forEach(d -> all.addAll(d.getStrId().getDataList()));
+                keys.getStrIdBuilder().addAllData(all);
+            } else {
+                Set<Long> all = new java.util.LinkedHashSet<>();
+                deletes.forEach(d -> all.addAll(d.getIntId().getDataList()));
+                keys.getIntIdBuilder().addAllData(all);
+            }
+            return first.getDelete().toBuilder().setPrimaryKeys(keys).build();
+        }
+    }
+
+    private static FieldData column(Upsert upsert, String name) {
+        for (FieldData f : upsert.getFieldsDataList()) {
+            if (f.getFieldName().equals(name)) {
+                return f;
+            }
+        }
+        throw new IllegalArgumentException("Upsert without its primary key column " + name);
     }
 
     private static boolean sameColumns(List<FieldData> a, List<FieldData> b) {
@@ -115,36 +259,5 @@ public final class OperationBatcher {
             }
         }
         return true;
-    }
-
-    /**
-     * Appends column {@code b} to column {@code a}. Protobuf's merge appends repeated values
-     * (scalars, JSON, float vectors, validity); byte-packed vectors are single {@code bytes}
-     * values, which merge would replace, so they are concatenated here.
-     */
-    static FieldData appendColumn(FieldData a, FieldData b) {
-        FieldData.Builder merged = a.toBuilder().mergeFrom(b);
-        if (a.hasVectors()) {
-            VectorField va = a.getVectors();
-            VectorField vb = b.getVectors();
-            VectorField.Builder v = merged.getVectorsBuilder();
-            switch (va.getDataCase()) {
-                case BINARY_VECTOR:
-                    v.setBinaryVector(va.getBinaryVector().concat(vb.getBinaryVector()));
-                    break;
-                case FLOAT16_VECTOR:
-                    v.setFloat16Vector(va.getFloat16Vector().concat(vb.getFloat16Vector()));
-                    break;
-                case BFLOAT16_VECTOR:
-                    v.setBfloat16Vector(va.getBfloat16Vector().concat(vb.getBfloat16Vector()));
-                    break;
-                case INT8_VECTOR:
-                    v.setInt8Vector(va.getInt8Vector().concat(vb.getInt8Vector()));
-                    break;
-                default:
-                    break;
-            }
-        }
-        return merged.build();
     }
 }

@@ -7,6 +7,7 @@ import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.sink.internal.MilvusTargetException.Kind;
 
 import io.milvus.grpc.BoolResponse;
 import io.milvus.grpc.ErrorCode;
@@ -35,12 +36,13 @@ import java.util.stream.Collectors;
  * rows are upserted, deletes are by key, a collection is created only if absent and dropped
  * only if present.
  */
-public final class TargetMilvusClient implements AutoCloseable {
+public final class TargetMilvusClient implements TargetClient {
 
     private static final int MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
     private final ManagedChannel channel;
     private final MilvusServiceGrpc.MilvusServiceBlockingStub stub;
+    private final long requestTimeoutMs;
 
     public TargetMilvusClient(MilvusTargetConfig config) {
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(config.host(), config.port())
@@ -55,9 +57,15 @@ public final class TargetMilvusClient implements AutoCloseable {
         }
         this.channel = builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
         this.stub = MilvusServiceGrpc.newBlockingStub(channel).withMaxOutboundMessageSize(MAX_MESSAGE_BYTES);
+        this.requestTimeoutMs = config.requestTimeout().toMillis();
     }
 
-    /** Applies one operation; throws {@link MilvusTargetException} when the target refuses it. */
+    /** Every call has a deadline: a hung call ends as DEADLINE_EXCEEDED and is retried like an outage. */
+    private MilvusServiceGrpc.MilvusServiceBlockingStub stub() {
+        return stub.withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
     public void apply(TargetOperation op) {
         try {
             switch (op.getKindCase()) {
@@ -86,16 +94,44 @@ public final class TargetMilvusClient implements AutoCloseable {
                     collectionCommand(op.getCollectionCommand());
                     break;
                 default:
-                    throw new MilvusTargetException("Unknown operation " + op.getKindCase(), false, null);
+                    throw new MilvusTargetException("Unknown operation " + op.getKindCase(), Kind.REFUSED, null);
             }
         } catch (StatusRuntimeException e) {
             throw new MilvusTargetException(describe(op) + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(),
-                    true, e);
+                    classify(e.getStatus().getCode()), e);
+        }
+    }
+
+    /** gRPC failures: the connection and deadlines may heal; a refused size, call or credential does not. */
+    static Kind classify(io.milvus.shaded.io.grpc.Status.Code code) {
+        switch (code) {
+            case UNAUTHENTICATED:
+            case PERMISSION_DENIED:
+                return Kind.TARGET_CANNOT_WRITE;
+            case INVALID_ARGUMENT:
+            case UNIMPLEMENTED:
+            case RESOURCE_EXHAUSTED: // a message over the server's size limit: never retried as it is
+            case OUT_OF_RANGE:
+            case FAILED_PRECONDITION:
+                return Kind.REFUSED;
+            default:
+                return Kind.TRANSIENT;
         }
     }
 
     private void createCollection(String db, String name, CreateCollection create) {
         if (hasCollection(db, name)) {
+            // Applied again after a failover, or a collection someone made on the target: only
+            // the same schema will take the rows.
+            io.milvus.grpc.DescribeCollectionResponse existing = stub().describeCollection(
+                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+            check("describe collection " + name, existing.getStatus());
+            String difference = schemaDifference(create.getSchema(), existing.getSchema());
+            if (difference != null) {
+                throw new MilvusTargetException("Target collection " + db + "." + name + " exists with another schema: "
+                        + difference + ". Drop or rename it on the target, or map the source collection to another "
+                        + "name (mapping.collections), then resume the job from its latest checkpoint.", Kind.REFUSED, null);
+            }
             return;
         }
         createDatabaseIfAbsent(db); // the source's CreateDatabase travels apart and may come later
@@ -111,7 +147,7 @@ public final class TargetMilvusClient implements AutoCloseable {
             // The server makes a partition-key collection's partitions itself: ask for as many.
             request.setNumPartitions(create.getPartitionNamesCount());
         }
-        check("create collection " + name, stub.createCollection(request.build()));
+        check("create collection " + name, stub().createCollection(request.build()));
         if (partitionKey) {
             return;
         }
@@ -122,7 +158,7 @@ public final class TargetMilvusClient implements AutoCloseable {
 
     private void createPartition(String db, String name, String partition) {
         if (!partition.equals("_default") && !hasPartition(db, name, partition)) {
-            check("create partition " + partition, stub.createPartition(io.milvus.grpc.CreatePartitionRequest.newBuilder()
+            check("create partition " + partition, stub().createPartition(io.milvus.grpc.CreatePartitionRequest.newBuilder()
                     .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
         }
     }
@@ -132,9 +168,9 @@ public final class TargetMilvusClient implements AutoCloseable {
             return;
         }
         // 2.3 refuses to drop a loaded partition, and publishes no partition release to replay.
-        check("release partition " + partition, stub.releasePartitions(io.milvus.grpc.ReleasePartitionsRequest.newBuilder()
+        check("release partition " + partition, stub().releasePartitions(io.milvus.grpc.ReleasePartitionsRequest.newBuilder()
                 .setDbName(db).setCollectionName(name).addPartitionNames(partition).build()));
-        check("drop partition " + partition, stub.dropPartition(io.milvus.grpc.DropPartitionRequest.newBuilder()
+        check("drop partition " + partition, stub().dropPartition(io.milvus.grpc.DropPartitionRequest.newBuilder()
                 .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
     }
 
@@ -146,19 +182,19 @@ public final class TargetMilvusClient implements AutoCloseable {
             // The source drops a database only once it has no collection, but 2.3 publishes a
             // collection's DropCollection messages up to seconds after the DropDatabase: drop
             // what is left, so the later DropCollection finds nothing to do.
-            io.milvus.grpc.ShowCollectionsResponse left = stub.showCollections(
+            io.milvus.grpc.ShowCollectionsResponse left = stub().showCollections(
                     io.milvus.grpc.ShowCollectionsRequest.newBuilder().setDbName(db).build());
             check("list collections of " + db, left.getStatus());
             for (String collection : left.getCollectionNamesList()) {
                 dropCollection(db, collection);
             }
-            check("drop database " + db, stub.dropDatabase(command.getDropDatabase()));
+            check("drop database " + db, stub().dropDatabase(command.getDropDatabase()));
         }
     }
 
     private void createDatabaseIfAbsent(String db) {
         if (!db.isEmpty() && !databases().contains(db)) {
-            Status status = stub.createDatabase(io.milvus.grpc.CreateDatabaseRequest.newBuilder().setDbName(db).build());
+            Status status = stub().createDatabase(io.milvus.grpc.CreateDatabaseRequest.newBuilder().setDbName(db).build());
             if (!status.getReason().contains("already exist")) {
                 check("create database " + db, status);
             }
@@ -166,7 +202,7 @@ public final class TargetMilvusClient implements AutoCloseable {
     }
 
     private java.util.List<String> databases() {
-        ListDatabasesResponse response = stub.listDatabases(ListDatabasesRequest.getDefaultInstance());
+        ListDatabasesResponse response = stub().listDatabases(ListDatabasesRequest.getDefaultInstance());
         check("list databases", response.getStatus());
         return response.getDbNamesList();
     }
@@ -178,41 +214,41 @@ public final class TargetMilvusClient implements AutoCloseable {
         Status status;
         switch (command.getCommandCase()) {
             case CREATE_INDEX:
-                status = stub.createIndex(command.getCreateIndex());
+                status = stub().createIndex(command.getCreateIndex());
                 // Applied twice after a failover: the same index exists already.
                 if (status.getReason().contains("already exist") && !status.getReason().contains("different")) {
                     return;
                 }
                 break;
             case DROP_INDEX:
-                status = stub.dropIndex(command.getDropIndex());
+                status = stub().dropIndex(command.getDropIndex());
                 if (status.getReason().contains("not found") || status.getReason().contains("not exist")) {
                     return;
                 }
                 break;
             case LOAD_COLLECTION:
-                status = stub.loadCollection(command.getLoadCollection());
+                status = stub().loadCollection(command.getLoadCollection());
                 break;
             case RELEASE_COLLECTION:
-                status = stub.releaseCollection(command.getReleaseCollection());
+                status = stub().releaseCollection(command.getReleaseCollection());
                 break;
             case LOAD_PARTITIONS:
-                status = stub.loadPartitions(command.getLoadPartitions());
+                status = stub().loadPartitions(command.getLoadPartitions());
                 break;
             case RELEASE_PARTITIONS:
-                status = stub.releasePartitions(command.getReleasePartitions());
+                status = stub().releasePartitions(command.getReleasePartitions());
                 break;
             case FLUSH:
-                status = stub.flush(command.getFlush()).getStatus();
+                status = stub().flush(command.getFlush()).getStatus();
                 break;
             default:
-                throw new MilvusTargetException("Unknown command " + what, false, null);
+                throw new MilvusTargetException("Unknown command " + what, Kind.REFUSED, null);
         }
         check(what, status);
     }
 
     private void upsert(String db, String name, Upsert upsert) {
-        MutationResult result = stub.upsert(io.milvus.grpc.UpsertRequest.newBuilder()
+        MutationResult result = stub().upsert(io.milvus.grpc.UpsertRequest.newBuilder()
                 .setDbName(db)
                 .setCollectionName(name)
                 .setPartitionName(upsert.getPartitionName())
@@ -223,7 +259,7 @@ public final class TargetMilvusClient implements AutoCloseable {
     }
 
     private void delete(String db, String name, Delete delete) {
-        MutationResult result = stub.delete(io.milvus.grpc.DeleteRequest.newBuilder()
+        MutationResult result = stub().delete(io.milvus.grpc.DeleteRequest.newBuilder()
                 .setDbName(db)
                 .setCollectionName(name)
                 .setPartitionName(delete.getPartitionName())
@@ -236,18 +272,63 @@ public final class TargetMilvusClient implements AutoCloseable {
         if (!hasCollection(db, name)) {
             return;
         }
-        check("drop collection " + name, stub.dropCollection(io.milvus.grpc.DropCollectionRequest.newBuilder()
+        check("drop collection " + name, stub().dropCollection(io.milvus.grpc.DropCollectionRequest.newBuilder()
                 .setDbName(db).setCollectionName(name).build()));
     }
 
+    /** The first difference in user fields (name, type, key, dimensions and lengths), or null. */
+    static String schemaDifference(io.milvus.grpc.CollectionSchema wanted, io.milvus.grpc.CollectionSchema existing) {
+        java.util.Map<String, String> a = fieldShapes(wanted);
+        java.util.Map<String, String> b = fieldShapes(existing);
+        if (a.equals(b)) {
+            return null;
+        }
+        java.util.List<String> diffs = new java.util.ArrayList<>();
+        for (String f : a.keySet()) {
+            if (!b.containsKey(f)) {
+                diffs.add("field " + f + " missing on the target (source: " + a.get(f) + ")");
+            } else if (!a.get(f).equals(b.get(f))) {
+                diffs.add("field " + f + " is " + b.get(f) + " on the target, " + a.get(f) + " on the source");
+            }
+        }
+        for (String f : b.keySet()) {
+            if (!a.containsKey(f)) {
+                diffs.add("field " + f + " only on the target (" + b.get(f) + ")");
+            }
+        }
+        return String.join("; ", diffs);
+    }
+
+    private static java.util.Map<String, String> fieldShapes(io.milvus.grpc.CollectionSchema schema) {
+        java.util.Map<String, String> shapes = new java.util.TreeMap<>();
+        for (io.milvus.grpc.FieldSchema f : schema.getFieldsList()) {
+            if (f.getIsDynamic() || f.getName().equals("$meta") || f.getFieldID() > 0 && f.getFieldID() < 100) {
+                continue;
+            }
+            StringBuilder shape = new StringBuilder(f.getDataType().name());
+            if (f.getIsPrimaryKey()) {
+                shape.append(" primary key");
+            }
+            if (f.getElementType() != io.milvus.grpc.DataType.None) {
+                shape.append(" of ").append(f.getElementType());
+            }
+            f.getTypeParamsList().stream()
+                    .filter(p -> p.getKey().equals("dim") || p.getKey().equals("max_length") || p.getKey().equals("max_capacity"))
+                    .sorted(java.util.Comparator.comparing(io.milvus.grpc.KeyValuePair::getKey))
+                    .forEach(p -> shape.append(' ').append(p.getKey()).append('=').append(p.getValue()));
+            shapes.put(f.getName(), shape.toString());
+        }
+        return shapes;
+    }
+
     public boolean hasCollection(String db, String name) {
-        BoolResponse response = stub.hasCollection(HasCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+        BoolResponse response = stub().hasCollection(HasCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
         check("has collection " + name, response.getStatus());
         return response.getValue();
     }
 
     private boolean hasPartition(String db, String name, String partition) {
-        BoolResponse response = stub.hasPartition(HasPartitionRequest.newBuilder()
+        BoolResponse response = stub().hasPartition(HasPartitionRequest.newBuilder()
                 .setDbName(db).setCollectionName(name).setPartitionName(partition).build());
         check("has partition " + partition, response.getStatus());
         return response.getValue();
@@ -268,19 +349,65 @@ public final class TargetMilvusClient implements AutoCloseable {
         return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
+    /** Milvus's own code when the server replicates through its message queue and takes no API writes. */
+    static final int DENY_PRODUCE = 1303;
+
     /** 2.3 servers report failures in the deprecated error_code; newer ones in code. */
-    @SuppressWarnings("deprecation")
     private static void check(String what, Status status) {
-        boolean failed = status.getErrorCode() != ErrorCode.Success || status.getCode() != 0;
-        if (failed) {
-            // Rate limits and not-ready states pass; a refused schema or bad data does not.
-            boolean retriable = status.getRetriable()
-                    || status.getErrorCode() == ErrorCode.RateLimit
-                    || status.getErrorCode() == ErrorCode.NotReadyServe
-                    || status.getErrorCode() == ErrorCode.UnexpectedError && status.getReason().contains("not ready");
-            throw new MilvusTargetException("Target Milvus refused to " + what + ": " + status.getErrorCode()
-                    + " (code " + status.getCode() + ") " + status.getReason(), retriable, null);
+        Kind kind = classify(status);
+        if (kind != null) {
+            throw new MilvusTargetException(describe(what, status, kind), kind, null);
         }
+    }
+
+    /** Null for success. */
+    @SuppressWarnings("deprecation")
+    static Kind classify(Status status) {
+        if (status.getErrorCode() == ErrorCode.Success && status.getCode() == 0) {
+            return null;
+        }
+        String reason = status.getReason().toLowerCase(java.util.Locale.ROOT);
+        if (status.getCode() == DENY_PRODUCE || reason.contains("deny to write the message to mq")) {
+            return Kind.TARGET_CANNOT_WRITE;
+        }
+        switch (status.getErrorCode()) {
+            case RateLimit:
+            case ForceDeny:
+            case NotReadyServe:
+            case DiskQuotaExhausted:
+            case MemoryQuotaExhausted:
+            case NotReadyCoordActivating:
+            case TimeTickLongDelay:
+            case NotShardLeader: // routing inside the target: it settles
+            case NoReplicaAvailable:
+                return Kind.TRANSIENT;
+            case PermissionDenied:
+                return Kind.TARGET_CANNOT_WRITE;
+            default:
+                break;
+        }
+        // Milvus's service errors (1..9: not ready, unavailable, memory, request limit, internal,
+        // routing, disk, rate limit, force deny) pass with time; so does what the server calls retriable.
+        if (status.getRetriable() || status.getCode() >= 1 && status.getCode() <= 9
+                || reason.contains("not ready") || reason.contains("rate limit") || reason.contains("quota")
+                || reason.contains("timeout") || reason.contains("unavailable")) {
+            return Kind.TRANSIENT;
+        }
+        return Kind.REFUSED;
+    }
+
+    @SuppressWarnings("deprecation")
+    private static String describe(String what, Status status, Kind kind) {
+        String message = "Target Milvus refused to " + what + ": " + status.getErrorCode() + " (code " + status.getCode()
+                + ") " + status.getReason();
+        if (kind == Kind.TARGET_CANNOT_WRITE && (status.getCode() == DENY_PRODUCE
+                || status.getReason().contains("deny to write the message to mq"))) {
+            return message + ". The target runs with common.ttMsgEnabled: false (the Go Milvus-CDC's replicate mode), "
+                    + "which refuses writes through the public API. This job writes through the public API: set "
+                    + "common.ttMsgEnabled: true on the target (milvus.yaml) and restart it, then resume the job from "
+                    + "its latest checkpoint (flink run -s <checkpoint>).";
+        }
+        return message;
     }
 
     private static String describe(TargetOperation op) {

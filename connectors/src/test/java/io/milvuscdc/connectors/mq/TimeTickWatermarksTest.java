@@ -1,0 +1,100 @@
+package io.milvuscdc.connectors.mq;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.event.proto.ChangeEvent;
+
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkGeneratorSupplier;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.flink.util.clock.ManualClock;
+import org.apache.flink.util.clock.RelativeClock;
+
+import io.milvuscdc.testutils.WireCaptures;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A channel's watermark: its ticks, and idle once silent, so that a channel whose last
+ * collection was dropped (the source stops ticking it) does not hold back every later
+ * replicate-channel command.
+ */
+class TimeTickWatermarksTest {
+
+    /** A time tick as the real server wrote it (the Kafka capture), re-stamped at {@code later} ms after it if not 0. */
+    private static ChangeRecord capturedTick(long laterMs) throws Exception {
+        for (WireCaptures.MqMessage m : WireCaptures.load(WireCaptures.MILVUS_2_3_5_KAFKA).messages()) {
+            if (MilvusMessageDecoder.typeOf(m.payload) == io.milvus.grpc.MsgType.TimeTick) {
+                milvus.proto.msg.Msg.TimeTickMsg.Builder tick = milvus.proto.msg.Msg.TimeTickMsg.parseFrom(m.payload).toBuilder();
+                // Hybrid timestamps: physical milliseconds above 18 logical bits.
+                tick.getBaseBuilder().setTimestamp(tick.getBase().getTimestamp() + (laterMs << 18));
+                return ChangeRecord.of(new MilvusMessageDecoder().decode(tick.build().toByteArray(), m.origin()).get(0));
+            }
+        }
+        throw new AssertionError("no time tick in the capture");
+    }
+
+    @Test
+    void aChannelThatStopsTickingGoesIdleAndComesBackWithItsNextMessage() throws Exception {
+        ManualClock clock = new ManualClock();
+        WatermarkGenerator<ChangeRecord> channel = TimeTickWatermarks.fromTimeTicks().createWatermarkGenerator(
+                new WatermarkGeneratorSupplier.Context() {
+                    @Override
+                    public MetricGroup getMetricGroup() {
+                        return new UnregisteredMetricsGroup();
+                    }
+
+                    @Override
+                    public RelativeClock getInputActivityClock() {
+                        return clock;
+                    }
+                });
+        ChangeRecord first = capturedTick(0);
+        ChangeRecord later = capturedTick(60_000);
+        Recorded out = new Recorded();
+        channel.onEvent(first, first.timestamp, out);
+        channel.onPeriodicEmit(out);
+        assertEquals(List.of("wm " + first.timestamp), out.events);
+
+        // The last collection on this channel is dropped: no more ticks, no messages at all.
+        clock.advanceTime(TimeTickWatermarks.IDLE_AFTER.toNanos() / 2, java.util.concurrent.TimeUnit.NANOSECONDS);
+        channel.onPeriodicEmit(out);
+        assertEquals("wm " + first.timestamp, out.last(), "still live within the idle timeout");
+        // Silence is measured from the first periodic emit that saw none.
+        clock.advanceTime(TimeTickWatermarks.IDLE_AFTER.toNanos() + 1, java.util.concurrent.TimeUnit.NANOSECONDS);
+        channel.onPeriodicEmit(out);
+        assertEquals("idle", out.last(), "silent past the timeout: it no longer holds the job's watermark");
+
+        channel.onEvent(later, later.timestamp, out);
+        channel.onPeriodicEmit(out);
+        assertEquals("wm " + later.timestamp, out.last());
+    }
+
+    private static final class Recorded implements WatermarkOutput {
+        final List<String> events = new ArrayList<>();
+
+        @Override
+        public void emitWatermark(Watermark watermark) {
+            events.add("wm " + watermark.getTimestamp());
+        }
+
+        @Override
+        public void markIdle() {
+            events.add("idle");
+        }
+
+        @Override
+        public void markActive() {}
+
+        String last() {
+            return events.get(events.size() - 1);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package io.milvuscdc.job.chaos;
+
+import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusTables;
+
+import io.milvus.v2.client.MilvusClientV2;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One randomized run: the shaded job on a real Flink standalone cluster, a seeded workload on
+ * the source, the TaskManager killed with {@code kill -9} at random moments (every other kill
+ * right after a checkpoint completes, when the committer is applying it) and restarted; then,
+ * once the job has caught up, the oracle compares every collection. Prints the figures.
+ *
+ * <p>{@code scripts/chaos.sh --ops N --kills K --seed S} runs it at any size; {@code ChaosITCase}
+ * runs a small one in the test suite.
+ */
+public final class ChaosRun {
+
+    /** What a run is asked to do. */
+    public static final class Options {
+        public long seed = 1;
+        public long rows = 3_000;
+        public int kills = 3;
+        public int writers = 3;
+        public Duration catchUp = Duration.ofMinutes(5);
+    }
+
+    /** What a run did and found. */
+    public static final class Outcome {
+        public Oracle.Result result;
+        public final List<String> report = new ArrayList<>();
+        public int kills;
+        public final List<Double> recoverySeconds = new ArrayList<>();
+
+        public boolean passed() {
+            return result != null && result.equal();
+        }
+    }
+
+    private final MilvusStack stack;
+    private final Path jar;
+    private final Path dir;
+    private final Options options;
+
+    public ChaosRun(MilvusStack stack, Path jar, Path dir, Options options) {
+        this.stack = stack;
+        this.jar = jar;
+        this.dir = dir;
+        this.options = options;
+    }
+
+    public Outcome run() throws Exception {
+        Outcome outcome = new Outcome();
+        String run = "s" + options.seed + "_" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        Files.createDirectories(dir);
+        Path opsLog = dir.resolve("ops.log");
+        MilvusClientV2 source = MilvusTables.connect(stack.source());
+        MilvusClientV2 target = MilvusTables.connect(stack.target());
+        try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
+            Path cdcYaml = dir.resolve("cdc.yaml");
+            Files.writeString(cdcYaml, String.join("\n",
+                    "sourceConfig:",
+                    "  etcd:",
+                    "    address: [" + stack.etcdEndpoint() + "]",
+                    "    rootPath: " + stack.source().etcdRootPath(),
+                    "    metaSubPath: " + stack.source().metaSubPath(),
+                    "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
+                    "  kafka:",
+                    "    address: " + stack.kafkaBootstrap(),
+                    "targetConfig:",
+                    "  uri: " + stack.target().uri(),
+                    "  retryTimeout: 5min",
+                    "selection:",
+                    "  include: ['*." + "chaos_*" + run + "', 'chaos_db_" + run + ".*']",
+                    "checkpointInterval: 2s", ""));
+            String job = flink.submit(jar, "--config", cdcYaml.toString());
+            waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, job)));
+            // Let the sources start reading before the first write ("latest" starts at submission).
+            waitUntil("a first checkpoint", Duration.ofMinutes(2), () -> checkpoints(flink, job) > 0);
+
+            Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
+                    4, opsLog);
+            workload.setUp();
+            AtomicInteger kills = new AtomicInteger();
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
+            Thread killer = new Thread(() -> kill(flink, job, kills, writing, killerDone, outcome),
+                    "chaos-killer");
+            long t0 = System.nanoTime();
+            killer.start();
+            workload.run(() -> !killerDone.get());
+            writing.set(false);
+            killer.join();
+            double workloadSeconds = (System.nanoTime() - t0) / 1e9;
+            outcome.kills = kills.get();
+
+            // Catch-up: the target converges to the source, or the last comparison is reported.
+            Oracle oracle = new Oracle(source, target);
+            long deadline = System.nanoTime() + options.catchUp.toNanos();
+            long t1 = System.nanoTime();
+            Oracle.Result result;
+            while (true) {
+                result = compare(oracle, workload);
+                if (result.equal() || System.nanoTime() > deadline || "FAILED".equals(state(flink, job))) {
+                    break;
+                }
+                Thread.sleep(2000);
+            }
+            outcome.result = result;
+            double catchUpSeconds = (System.nanoTime() - t1) / 1e9;
+            outcome.report.add(String.format("seed=%d rows written/deleted=%d writers=%d workload=%.0fs catch-up=%.0fs",
+                    options.seed, workload.rowsWritten(), options.writers, workloadSeconds, catchUpSeconds));
+            outcome.report.add("operations " + workload.counts());
+            outcome.report.add(String.format("kills=%d restarts=%d completed checkpoints=%d recovery after TaskManager start (s)=%s",
+                    outcome.kills, flink.restarts(job), flink.completedCheckpoints(job), outcome.recoverySeconds));
+            outcome.report.add("oracle " + result.summary());
+            if (!result.equal()) {
+                describeFailure(result, opsLog, outcome.report);
+                outcome.report.add("last job failure: " + flink.lastFailure(job));
+            }
+            outcome.report.add("job state " + flink.jobState(job));
+            flink.cancel(job);
+        } finally {
+            source.close();
+            target.close();
+        }
+        return outcome;
+    }
+
+    private static Oracle.Result compare(Oracle oracle, Workload workload) {
+        try {
+            return oracle.compare(workload.collections(), workload.keysEverWritten());
+        } catch (RuntimeException e) {
+            Oracle.Result r = new Oracle.Result();
+            String m = String.valueOf(e.getMessage());
+            r.schemaDifferences.add("not comparable yet: " + (m.length() > 300 ? m.substring(0, 300) + "…" : m));
+            return r;
+        }
+    }
+
+    private static void describeFailure(Oracle.Result r, Path opsLog, List<String> report) throws IOException {
+        report.addAll(r.schemaDifferences.subList(0, Math.min(10, r.schemaDifferences.size())));
+        for (Map.Entry<String, Map<String, Set<String>>> kind : Map.of("missing", r.missing, "extra", r.extra,
+                "duplicated", r.duplicated, "differing", r.differing).entrySet()) {
+            for (Map.Entry<String, Set<String>> c : kind.getValue().entrySet()) {
+                Set<String> first = new java.util.TreeSet<>(c.getValue().stream().limit(5).collect(java.util.stream.Collectors.toSet()));
+                report.add(kind.getKey() + " in " + c.getKey() + " (" + c.getValue().size() + "): first " + first);
+                String name = c.getKey();
+                for (String line : Workload.opsTouching(opsLog, name, first, 10)) {
+                    report.add("    " + (line.length() > 300 ? line.substring(0, 300) + "…" : line));
+                }
+            }
+        }
+    }
+
+    /** Kills the TaskManager {@code options.kills} times while the workload writes; restarts it each time. */
+    private void kill(FlinkCluster flink, String job, AtomicInteger kills, AtomicBoolean writing, AtomicBoolean killerDone,
+                      Outcome outcome) {
+        Random random = new Random(options.seed * 7919);
+        try {
+            while (writing.get() && kills.get() < options.kills) {
+                long before = checkpoints(flink, job);
+                // Progress between kills: running, and one more checkpoint since the last restart.
+                waitUntil("a checkpoint before the next kill", Duration.ofMinutes(3),
+                        () -> "RUNNING".equals(state(flink, job)) && checkpoints(flink, job) > before);
+                if (kills.get() % 2 == 0) {
+                    // Right after a checkpoint completes: its committable is being applied.
+                    long seen = checkpoints(flink, job);
+                    waitUntil("a checkpoint to complete", Duration.ofMinutes(2), () -> checkpoints(flink, job) > seen);
+                    Thread.sleep(random.nextInt(300));
+                } else {
+                    Thread.sleep(1000 + random.nextInt(8000));
+                }
+                flink.killTaskManager(0);
+                kills.incrementAndGet();
+                Thread.sleep(random.nextInt(3000));
+                flink.startTaskManager(0);
+                long started = System.nanoTime();
+                waitUntil("the job runs again", Duration.ofMinutes(3), () -> "RUNNING".equals(state(flink, job))
+                        && allTasksRunning(flink, job));
+                outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
+            }
+        } catch (Exception e) {
+            outcome.report.add("the killer stopped: " + e.getMessage());
+        } finally {
+            // Done (or a failed job that takes no more kills): the workload may end, the oracle report.
+            killerDone.set(true);
+        }
+    }
+
+    private static boolean allTasksRunning(FlinkCluster flink, String job) {
+        try {
+            return flink.registeredTaskManagers() > 0 && flink.runningTasks(job);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String state(FlinkCluster flink, String job) {
+        try {
+            String state = flink.jobState(job);
+            if ("FAILED".equals(state) && Thread.currentThread().getName().equals("chaos-killer")) {
+                throw new IllegalStateException("The job failed: " + flink.lastFailure(job));
+            }
+            return state;
+        } catch (IOException e) {
+            return "UNKNOWN";
+        }
+    }
+
+    private static long checkpoints(FlinkCluster flink, String job) {
+        try {
+            return flink.completedCheckpoints(job);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static void waitUntil(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** {@code ChaosRun STACK_JSON JAR DIR SEED ROWS KILLS}: scripts/chaos.sh. */
+    public static void main(String[] args) throws Exception {
+        Options o = new Options();
+        o.seed = Long.parseLong(args[3]);
+        o.rows = Long.parseLong(args[4]);
+        o.kills = Integer.parseInt(args[5]);
+        if (args.length > 6) {
+            o.writers = Integer.parseInt(args[6]);
+        }
+        o.catchUp = Duration.ofMinutes(Math.max(5, o.rows / 50_000));
+        Outcome outcome = new ChaosRun(MilvusStack.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]), o).run();
+        outcome.report.forEach(System.out::println);
+        System.out.println(outcome.passed() ? "PASSED: the target equals the source" : "FAILED");
+        System.exit(outcome.passed() ? 0 : 1);
+    }
+}

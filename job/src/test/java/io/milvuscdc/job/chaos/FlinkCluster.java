@@ -1,0 +1,156 @@
+package io.milvuscdc.job.chaos;
+
+import io.milvuscdc.testutils.MilvusStack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real Flink standalone session cluster run by {@code scripts/flink_cluster.py}: the same
+ * script a developer uses by hand. Jobs go in with the {@code flink} CLI and the shaded jar.
+ */
+public final class FlinkCluster implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final String restUrl;
+
+    private FlinkCluster(Path dir, String restUrl) {
+        this.dir = dir;
+        this.restUrl = restUrl;
+    }
+
+    /** Starts a cluster with {@code taskManagers} TaskManagers in {@code dir} (emptied first). */
+    public static FlinkCluster start(Path dir, int taskManagers) throws IOException, InterruptedException {
+        script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers));
+        JsonNode state = JSON.readTree(dir.resolve("cluster.json").toFile());
+        return new FlinkCluster(dir, state.get("restUrl").asText());
+    }
+
+    public String restUrl() {
+        return restUrl;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** {@code flink run -d jar args...}; returns the job id. */
+    public String submit(Path jar, String... args) throws IOException, InterruptedException {
+        List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d", jar.toString()));
+        cli.addAll(List.of(args));
+        String out = script(cli.toArray(new String[0]));
+        Matcher m = Pattern.compile("JobID ([0-9a-f]{32})").matcher(out);
+        if (!m.find()) {
+            throw new IOException("flink run gave no job id:\n" + out);
+        }
+        return m.group(1);
+    }
+
+    /** kill -9 of a TaskManager, as a machine failure. */
+    public void killTaskManager(int index) throws IOException, InterruptedException {
+        script("kill-tm", "--dir", dir.toString(), "--index", Integer.toString(index));
+    }
+
+    public void startTaskManager(int index) throws IOException, InterruptedException {
+        script("start-tm", "--dir", dir.toString(), "--index", Integer.toString(index));
+    }
+
+    public String jobState(String jobId) throws IOException {
+        return get("/jobs/" + jobId).get("state").asText();
+    }
+
+    /** Whether every task of the job runs (a RUNNING job may still be deploying its tasks). */
+    public boolean runningTasks(String jobId) throws IOException {
+        for (JsonNode vertex : get("/jobs/" + jobId).get("vertices")) {
+            if (!"RUNNING".equals(vertex.get("status").asText())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Completed checkpoints of the job so far. */
+    public long completedCheckpoints(String jobId) throws IOException {
+        return get("/jobs/" + jobId + "/checkpoints").at("/counts/completed").asLong();
+    }
+
+    /** Restarts of the job so far. */
+    public long restarts(String jobId) throws IOException {
+        JsonNode metric = get("/jobs/" + jobId + "/metrics?get=numRestarts");
+        return metric.size() == 0 ? 0 : metric.get(0).get("value").asLong();
+    }
+
+    /** The root exception of the job's last failure, or "". */
+    public String lastFailure(String jobId) throws IOException {
+        JsonNode exceptions = get("/jobs/" + jobId + "/exceptions");
+        JsonNode history = exceptions.at("/exceptionHistory/entries");
+        if (history.isArray() && history.size() > 0) {
+            return history.get(0).path("exceptionName").asText() + ": " + history.get(0).path("stacktrace").asText()
+                    .lines().findFirst().orElse("");
+        }
+        return exceptions.path("root-exception").asText("");
+    }
+
+    public int registeredTaskManagers() throws IOException {
+        return get("/overview").get("taskmanagers").asInt();
+    }
+
+    public void cancel(String jobId) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(restUrl + "/jobs/" + jobId + "?mode=cancel").openConnection();
+        c.setRequestMethod("PATCH");
+        c.getResponseCode();
+        c.disconnect();
+    }
+
+    private JsonNode get(String path) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(restUrl + path).openConnection();
+        c.setConnectTimeout(2000);
+        c.setReadTimeout(5000);
+        try (InputStream in = c.getInputStream()) {
+            return JSON.readTree(in);
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        script("down", "--dir", dir.toString());
+    }
+
+    /** Runs {@code scripts/flink_cluster.py} with {@code args}; its output, or an exception with it. */
+    static String script(String... args) throws IOException, InterruptedException {
+        Path root = MilvusStack.projectRoot();
+        List<String> cmd = new ArrayList<>(List.of("python3", root.resolve("scripts/flink_cluster.py").toString()));
+        cmd.addAll(List.of(args));
+        Path log = Files.createTempFile("flink-cluster", ".log");
+        Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IOException("flink_cluster.py " + String.join(" ", args) + " did not finish in 5 minutes");
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        Files.deleteIfExists(log);
+        if (p.exitValue() != 0) {
+            throw new IOException("flink_cluster.py " + String.join(" ", args) + " failed (" + p.exitValue() + "):\n"
+                    + out.substring(Math.max(0, out.length() - 4000)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,214 @@
+package io.milvuscdc.job.chaos;
+
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DescribeCollectionReq;
+import io.milvus.v2.service.collection.request.GetLoadStateReq;
+import io.milvus.v2.service.collection.request.HasCollectionReq;
+import io.milvus.v2.service.collection.response.DescribeCollectionResp;
+import io.milvus.v2.service.index.request.DescribeIndexReq;
+import io.milvus.v2.service.index.request.ListIndexesReq;
+import io.milvus.v2.service.index.response.DescribeIndexResp;
+import io.milvus.v2.service.partition.request.ListPartitionsReq;
+import io.milvus.v2.service.vector.request.QueryReq;
+import io.milvus.v2.service.vector.response.QueryResp;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Compares every collection of the source with its target copy: existence, schema, partitions,
+ * index, load state, {@code count(*)}, and every field of every row of every key ever written,
+ * counting rows per key (a key stored twice shows, unlike in a map keyed by it).
+ */
+public final class Oracle {
+
+    private final MilvusClientV2 source;
+    private final MilvusClientV2 target;
+
+    public Oracle(MilvusClientV2 source, MilvusClientV2 target) {
+        this.source = source;
+        this.target = target;
+    }
+
+    /** What one comparison found. */
+    public static final class Result {
+        public long collections;
+        public long rowsCompared;
+        public final List<String> schemaDifferences = new ArrayList<>();
+        /** db.collection → keys. */
+        public final Map<String, Set<String>> missing = new LinkedHashMap<>();
+        public final Map<String, Set<String>> extra = new LinkedHashMap<>();
+        public final Map<String, Set<String>> duplicated = new LinkedHashMap<>();
+        public final Map<String, Set<String>> differing = new LinkedHashMap<>();
+        /** Rows per key on the source above one: the source's own anomaly, not the job's. */
+        public final Map<String, Set<String>> sourceDuplicates = new LinkedHashMap<>();
+
+        public boolean equal() {
+            return schemaDifferences.isEmpty() && missing.isEmpty() && extra.isEmpty() && duplicated.isEmpty()
+                    && differing.isEmpty();
+        }
+
+        static long total(Map<String, Set<String>> keys) {
+            return keys.values().stream().mapToLong(Set::size).sum();
+        }
+
+        public String summary() {
+            return "collections=" + collections + " rowsCompared=" + rowsCompared + " missing=" + total(missing)
+                    + " extra=" + total(extra) + " duplicated=" + total(duplicated) + " differing=" + total(differing)
+                    + " schemaDifferences=" + schemaDifferences.size()
+                    + (sourceDuplicates.isEmpty() ? "" : " sourceDuplicates=" + total(sourceDuplicates));
+        }
+    }
+
+    /** Compares the collections named in {@code collections} (by database), rows by {@code keys} (by db.collection). */
+    public Result compare(Map<String, Set<String>> collections, Map<String, Set<Object>> keys) {
+        Result r = new Result();
+        for (Map.Entry<String, Set<String>> db : collections.entrySet()) {
+            for (String name : new TreeSet<>(db.getValue())) {
+                compareCollection(db.getKey(), name, keys.getOrDefault(db.getKey() + "." + name, Set.of()), r);
+            }
+        }
+        return r;
+    }
+
+    private void compareCollection(String db, String name, Set<Object> keys, Result r) {
+        String id = db + "." + name;
+        boolean onSource = has(source, db, name);
+        boolean onTarget = has(target, db, name);
+        if (!onSource && !onTarget) {
+            return;
+        }
+        r.collections++;
+        if (onSource != onTarget) {
+            r.schemaDifferences.add(id + (onSource ? " is missing on the target" : " exists only on the target"));
+            return;
+        }
+        String a = shape(source, db, name);
+        String b = shape(target, db, name);
+        if (!a.equals(b)) {
+            r.schemaDifferences.add(id + ": source " + a + " / target " + b);
+            return;
+        }
+        boolean loaded = loaded(source, db, name);
+        if (loaded != loaded(target, db, name)) {
+            r.schemaDifferences.add(id + ": loaded on the source " + loaded + ", on the target " + !loaded);
+            return;
+        }
+        if (!loaded) {
+            return; // rows cannot be queried; the workload ends with everything loaded
+        }
+        CreateCollectionReq.FieldSchema pkField = primaryKey(source, db, name);
+        String pk = pkField.getName();
+        boolean stringKeys = pkField.getDataType() == io.milvus.v2.common.DataType.VarChar;
+        // Keys of earlier collections of this name may be of the other type: only this one's can be asked for.
+        List<Object> all = keys.stream().filter(k -> (k instanceof String) == stringKeys).collect(Collectors.toList());
+        Map<String, List<Map<String, Object>>> sourceRows = new HashMap<>();
+        Map<String, List<Map<String, Object>>> targetRows = new HashMap<>();
+        for (int from = 0; from < all.size(); from += 500) {
+            List<Object> chunk = all.subList(from, Math.min(all.size(), from + 500));
+            sourceRows.putAll(rows(source, db, name, pk, chunk));
+            targetRows.putAll(rows(target, db, name, pk, chunk));
+        }
+        for (Object key : all) {
+            String k = String.valueOf(key);
+            List<Map<String, Object>> s = sourceRows.getOrDefault(k, List.of());
+            List<Map<String, Object>> t = targetRows.getOrDefault(k, List.of());
+            r.rowsCompared += s.size();
+            if (s.size() > 1) {
+                r.sourceDuplicates.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            }
+            if (t.size() > 1) {
+                r.duplicated.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            } else if (!s.isEmpty() && t.isEmpty()) {
+                r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            } else if (s.isEmpty() && !t.isEmpty()) {
+                r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
+                r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            }
+        }
+        long sourceCount = count(source, db, name);
+        long targetCount = count(target, db, name);
+        if (sourceCount != targetCount) {
+            r.schemaDifferences.add(id + ": count(*) " + sourceCount + " on the source, " + targetCount + " on the target");
+        }
+    }
+
+    private static boolean has(MilvusClientV2 client, String db, String name) {
+        try {
+            return client.hasCollection(HasCollectionReq.builder().databaseName(db).collectionName(name).build());
+        } catch (RuntimeException e) {
+            if (String.valueOf(e.getMessage()).contains("database not found")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static boolean loaded(MilvusClientV2 client, String db, String name) {
+        return client.getLoadState(GetLoadStateReq.builder().databaseName(db).collectionName(name).build());
+    }
+
+    private static CreateCollectionReq.FieldSchema primaryKey(MilvusClientV2 client, String db, String name) {
+        return client.describeCollection(DescribeCollectionReq.builder().databaseName(db).collectionName(name).build())
+                .getCollectionSchema().getFieldSchemaList().stream().filter(CreateCollectionReq.FieldSchema::getIsPrimaryKey)
+                .findFirst().orElseThrow();
+    }
+
+    /** Schema (auto-id aside: the target keeps the source's keys), shards, partitions and index of a collection. */
+    static String shape(MilvusClientV2 client, String db, String name) {
+        DescribeCollectionResp d = client.describeCollection(
+                DescribeCollectionReq.builder().databaseName(db).collectionName(name).build());
+        String fields = d.getCollectionSchema().getFieldSchemaList().stream()
+                .map(f -> f.getName() + ":" + f.getDataType() + (f.getIsPrimaryKey() ? ":pk" : "")
+                        + (Boolean.TRUE.equals(f.getIsPartitionKey()) ? ":partitionKey" : "")
+                        + (f.getDimension() == null ? "" : ":dim=" + f.getDimension())
+                        + (f.getMaxLength() == null ? "" : ":len=" + f.getMaxLength())
+                        + (f.getElementType() == null ? "" : ":element=" + f.getElementType())
+                        + (f.getMaxCapacity() == null ? "" : ":capacity=" + f.getMaxCapacity()))
+                .collect(Collectors.joining(","));
+        List<String> partitions = new ArrayList<>(client.listPartitions(
+                ListPartitionsReq.builder().databaseName(db).collectionName(name).build()));
+        partitions.sort(null);
+        List<String> indexes = new ArrayList<>();
+        for (String index : client.listIndexes(ListIndexesReq.builder().databaseName(db).collectionName(name).build())) {
+            for (DescribeIndexResp.IndexDesc desc : client.describeIndex(DescribeIndexReq.builder().databaseName(db)
+                    .collectionName(name).indexName(index).build()).getIndexDescriptions()) {
+                indexes.add(desc.getIndexName() + "(" + desc.getFieldName() + " " + desc.getIndexType() + " "
+                        + desc.getMetricType() + " " + new java.util.TreeMap<>(desc.getExtraParams()) + ")");
+            }
+        }
+        indexes.sort(null);
+        return "[" + fields + "] dynamic=" + d.getEnableDynamicField() + " shards=" + d.getShardsNum()
+                + " partitions=" + partitions + " indexes=" + indexes;
+    }
+
+    private static long count(MilvusClientV2 client, String db, String name) {
+        QueryResp resp = client.query(QueryReq.builder().databaseName(db).collectionName(name).filter("")
+                .outputFields(List.of("count(*)")).consistencyLevel(ConsistencyLevel.STRONG).build());
+        return ((Number) resp.getQueryResults().get(0).getEntity().get("count(*)")).longValue();
+    }
+
+    /** Every row with one of {@code keys}, all fields, grouped by key (as text). */
+    private static Map<String, List<Map<String, Object>>> rows(MilvusClientV2 client, String db, String name, String pk,
+                                                             List<Object> keys) {
+        String list = keys.stream().map(k -> k instanceof String ? '"' + (String) k + '"' : String.valueOf(k))
+                .collect(Collectors.joining(","));
+        QueryResp resp = client.query(QueryReq.builder().databaseName(db).collectionName(name)
+                .filter(pk + " in [" + list + "]").outputFields(List.of("*"))
+                .consistencyLevel(ConsistencyLevel.STRONG).limit(16_000L).build());
+        Map<String, List<Map<String, Object>>> out = new HashMap<>();
+        for (QueryResp.QueryResult row : resp.getQueryResults()) {
+            out.computeIfAbsent(String.valueOf(row.getEntity().get(pk)), k -> new ArrayList<>()).add(row.getEntity());
+        }
+        return out;
+    }
+}
