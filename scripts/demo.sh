@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
-# The demo: a local stack (etcd, Kafka, Pulsar, source and target Milvus), a demo collection filled on
-# the source, and the job in a local Flink with its web UI. Ctrl-C stops the job and the stack.
-# DEMO_QUEUE=pulsar replicates the stack's source Milvus on Pulsar instead of the one on Kafka.
+# The demo: a local stack (etcd, Kafka, Pulsar, source and target Milvus), a Flink standalone
+# cluster (JobManager and TaskManager from Maven Central jars, configured by flink-conf/config.yaml),
+# a demo collection filled, indexed and loaded on the source, and the job submitted with
+# `flink run`. Prints the web UI address once the job runs, then checks that the target equals the
+# source. Ctrl-C stops the job, the cluster and the stack.
+#   DEMO_QUEUE=pulsar   replicate the stack's source Milvus on Pulsar instead of the one on Kafka
+#   FLINK_UI_PORT=8081  the web UI's port
+#   scripts/demo.sh --check   (in another terminal, while the demo runs) checks the replica again
 set -euo pipefail
 cd "$(dirname "$0")/.."
+stack=target/demo-stack
+cluster=target/demo-flink
+rows=5000
+queue=${DEMO_QUEUE:-kafka}
+
+check() {
+  java -cp "job/target/test-classes:$(cat job/target/test-classpath.txt)" io.milvuscdc.job.chaos.ReplicaCheck \
+    "$stack/stack.json" demo_docs "$rows" "$queue" 2>/dev/null
+}
+if [ "${1:-}" = --check ]; then
+  check
+  exit $?
+fi
+
 scripts/install-stack.sh
 echo "== building the job"
 mvn -B -q install -DskipTests
-mvn -B -q -pl job dependency:build-classpath -Dmdep.includeScope=provided -Dmdep.outputFile=target/flink-classpath.txt
+mvn -B -q -pl job dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 mvn -B -q -pl connectors dependency:build-classpath -Dmdep.outputFile=target/connectors-test-classpath.txt
 
-dir=target/demo-stack
-echo "== starting the stack in $dir"
-python3 scripts/stack.py up --dir "$dir"
-job_pid=
 stop() {
-  if [ -n "$job_pid" ]; then kill "$job_pid" 2>/dev/null || true; wait "$job_pid" 2>/dev/null || true; fi
-  python3 scripts/stack.py down --dir "$dir"
+  trap - EXIT INT TERM
+  echo "== stopping the job, the Flink cluster and the stack"
+  python3 scripts/flink_cluster.py down --dir "$cluster" &
+  python3 scripts/stack.py down --dir "$stack" --grace 5 &
+  wait
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-json() { python3 -c "import json,sys; d=json.load(open('$dir/stack.json')); print($1)"; }
-queue=${DEMO_QUEUE:-kafka}
+echo "== starting the stack in $stack"
+python3 scripts/stack.py up --dir "$stack" >/dev/null
+port=${FLINK_UI_PORT:-8081}
+echo "== starting a Flink cluster in $cluster"
+python3 scripts/flink_cluster.py up --dir "$cluster" --rest-port "$port" >/dev/null
+
+json() { python3 -c "import json,sys; d=json.load(open('$stack/stack.json')); print($1)"; }
 if [ "$queue" = pulsar ]; then
   source=pulsarSourceMilvus
   mq="  pulsar:
@@ -50,16 +73,18 @@ YAML
 
 echo "== filling demo_docs on the source"
 java -cp "connectors/target/test-classes:connectors/target/classes:$(cat connectors/target/connectors-test-classpath.txt)" \
-  io.milvuscdc.testutils.DemoData "$dir/stack.json" 5000 "$queue"
+  io.milvuscdc.testutils.DemoData "$stack/stack.json" "$rows" "$queue" 2>/dev/null
 
-port=${FLINK_UI_PORT:-8081}
+echo "== submitting the job: flink run -d job/target/milvus-cdc-job.jar --config target/demo/cdc.yaml"
+python3 scripts/flink_cluster.py flink --dir "$cluster" -- run -d job/target/milvus-cdc-job.jar \
+  --config target/demo/cdc.yaml 2>"$cluster/client.err" | grep -E "JobID|Starting" || { cat "$cluster/client.err"; exit 1; }
+until curl -sf "http://127.0.0.1:$port/jobs/overview" | grep -q '"state":"RUNNING"'; do sleep 0.5; done
+echo "== the job runs. Flink web UI: http://127.0.0.1:$port"
 echo "== source Milvus ($queue): $(json "d['$source']['uri']")   target Milvus: $(json "d['targetMilvus']['uri']")"
-echo "== Flink web UI: http://127.0.0.1:$port   (Ctrl-C stops the job and the stack)"
-# JDK 17 needs Flink's --add-opens list; the parent pom keeps it.
-opens=$(python3 -c "import re; print(re.search(r'<flink.jvm.opens>(.*?)</flink.jvm.opens>', open('pom.xml').read()).group(1))")
-# shellcheck disable=SC2086
-java $opens -Dlog4j.configurationFile=flink-conf/log4j-console.properties \
-  -cp "job/target/milvus-cdc-job.jar:$(cat job/target/flink-classpath.txt)" \
-  io.milvuscdc.job.MilvusCdcJob --config target/demo/cdc.yaml --local-web-ui "$port" &
-job_pid=$!
-wait "$job_pid"
+echo "== waiting until the target equals the source (scripts/demo.sh --check checks again; Ctrl-C stops)"
+for _ in $(seq 1 60); do
+  if out=$(check); then echo "$out"; break; fi
+  sleep 2
+done
+sleep infinity &
+wait $!

@@ -67,6 +67,8 @@ def write_conf(d, rest_port):
         "process": {"working-dir": os.path.join(d, "work")},
         "metrics": {"reporter": {"prom": {"port": f"{prom}-{prom + 8}"}}},
         "web": {"upload": {"dir": os.path.join(d, "upload")}},
+        # RocksDB writes a LOG file per state instance beside the process log unless told otherwise.
+        "state": {"backend": {"rocksdb": {"log": {"dir": os.path.join(d, "rocksdb-logs")}}}},
     }
     stack.deep_merge(config, overrides)
     conf = os.path.join(d, "conf")
@@ -74,7 +76,7 @@ def write_conf(d, rest_port):
     with open(os.path.join(conf, "config.yaml"), "w") as f:
         yaml.safe_dump(config, f, sort_keys=False)
     shutil.copy(SHIPPED_LOG4J, os.path.join(conf, "log4j.properties"))
-    for sub in ("checkpoints", "savepoints", "tmp", "work", "upload"):
+    for sub in ("checkpoints", "savepoints", "tmp", "work", "upload", "rocksdb-logs"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     return conf
 

@@ -7,6 +7,9 @@ import io.milvus.v2.common.DataType;
 import io.milvus.v2.service.collection.request.AddFieldReq;
 import io.milvus.v2.service.collection.request.CreateCollectionReq;
 import io.milvus.v2.service.collection.request.HasCollectionReq;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.common.IndexParam;
+import io.milvus.v2.service.index.request.CreateIndexReq;
 import io.milvus.v2.service.vector.request.InsertReq;
 
 import java.nio.file.Path;
@@ -14,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Fills the demo collection {@code demo_docs} on the source Milvus of a running stack. */
+/** Fills the demo collection {@code demo_docs} on the source Milvus of a running stack, indexed and loaded. */
 public final class DemoData {
 
     public static void main(String[] args) throws Exception {
@@ -47,7 +50,13 @@ public final class DemoData {
             }
             source.insert(InsertReq.builder().collectionName(name).data(batch).build());
         }
+        // Indexed and loaded, so that both sides can be queried (both operations are replicated).
+        source.createIndex(CreateIndexReq.builder().collectionName(name).indexParams(List.of(IndexParam.builder()
+                .fieldName("embedding").indexType(IndexParam.IndexType.FLAT).metricType(IndexParam.MetricType.L2).build()))
+                .build());
+        source.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
         source.close();
-        System.out.println("Inserted " + rows + " rows into " + name + " on the source Milvus " + milvus.uri());
+        System.out.println("Inserted " + rows + " rows into " + name + " on the source Milvus " + milvus.uri()
+                + ", indexed and loaded it");
     }
 }

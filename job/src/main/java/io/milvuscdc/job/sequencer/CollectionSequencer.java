@@ -90,6 +90,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient MapState<Long, String> partitions;
     /** DropPartition seen: "{partitionId}/{channel}". */
     private transient MapState<String, Boolean> droppedPartitionChannels;
+    /** Partitions whose drop barrier completed: id → true. */
+    private transient MapState<Long, Boolean> droppedPartitions;
     private transient ListState<byte[]> pending;
     private transient ValueState<Integer> pendingSize;
     /** Keys written by Inserts, per "{vchannel}@{timestamp}", until the watermark passes the timestamp. */
@@ -116,6 +118,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN));
         excluded = getRuntimeContext().getState(new ValueStateDescriptor<>("excluded", Types.BOOLEAN));
         partitions = getRuntimeContext().getMapState(new MapStateDescriptor<>("partitions", Types.LONG, Types.STRING));
+        droppedPartitions = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("dropped-partitions", Types.LONG, Types.BOOLEAN));
         droppedPartitionChannels = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("dropped-partition-channels", Types.STRING, Types.BOOLEAN));
         skipped = getRuntimeContext().getMetricGroup().counter("skippedBySelection");
@@ -314,6 +318,9 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private boolean apply(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         switch (event.getKindCase()) {
             case ROWS_INSERTED:
+                if (droppedPartitions.contains(event.getRowsInserted().getPartitionId())) {
+                    return true; // written before the partition's drop: gone on the source too
+                }
                 if (!partitionKnown(event.getRowsInserted())) {
                     return false;
                 }
@@ -343,7 +350,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private boolean partitionCreated(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
             throws Exception {
         PartitionCreated partition = event.getPartitionCreated();
-        if (partitions.contains(partition.getPartitionId())) {
+        if (partitions.contains(partition.getPartitionId()) || droppedPartitions.contains(partition.getPartitionId())) {
+            // Known, or already dropped: etcd may show a partition after every channel's drop of it.
             return true;
         }
         for (String name : partitions.values()) {
@@ -371,13 +379,16 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         for (String channel : physicalChannels(created, event.getCollectionId())) {
             droppedPartitionChannels.remove(drop.getPartitionId() + "/" + channel);
         }
+        // Partition ids are never reused: remembered, so that a late PartitionCreated cannot bring it back.
+        droppedPartitions.put(drop.getPartitionId(), true);
         if (partitions.contains(drop.getPartitionId())) {
             partitions.remove(drop.getPartitionId());
             out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                     .setDropPartition(DropPartition.newBuilder().setPartitionName(drop.getPartitionName()))
                     .build()));
-            replayPending(created, out);
         }
+        // Rows that waited for a partition never announced are released (and skipped) now.
+        replayPending(created, out);
     }
 
     private void insert(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
@@ -459,6 +470,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         lastInserted.clear();
         droppedChannels.clear();
         droppedPartitionChannels.clear();
+        droppedPartitions.clear();
         partitions.clear();
         pending.clear();
         pendingSize.clear();

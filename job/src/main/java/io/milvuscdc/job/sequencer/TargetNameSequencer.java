@@ -115,7 +115,11 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         Long live = current.get(name);
         if (op.hasCollectionCommand()) {
             long ts = op.getTimestamp();
-            if (live != null && ts >= live) {
+            if (newerCreateQueued(name, live == null ? valueOr(lastDroppedIncarnation, name, 0L) : live, ts)) {
+                // The collection live at the command's timestamp is a later one, still behind the
+                // old one's late drop (2.3 publishes a DropCollection up to a second late).
+                queued.add(op.toByteArray());
+            } else if (live != null && ts >= live) {
                 out.collect(OperationRecord.of(op.toBuilder().setIncarnation(live).build()));
             } else if (live != null || ts < valueOr(lastDropTimestamp, name, 0L)) {
                 skipped.inc(); // meant for a collection of this name that is gone
@@ -148,6 +152,18 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         } else {
             queued.add(op.toByteArray());
         }
+    }
+
+    /** Whether a create of {@code name} newer than {@code than}, made at or before {@code ts}, waits in the queue. */
+    private boolean newerCreateQueued(String name, long than, long ts) throws Exception {
+        for (byte[] bytes : queued.get()) {
+            TargetOperation queuedOp = TargetOperation.parseFrom(bytes);
+            if (queuedOp.hasCreateCollection() && queuedOp.getCollection().equals(name)
+                    && queuedOp.getIncarnation() > than && queuedOp.getIncarnation() <= ts) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Re-routes the queue after a live collection changed, until nothing more moves. */

@@ -69,6 +69,21 @@ class TargetNameSequencerTest {
         }
     }
 
+    /** A command at 250 belongs to the collection created at 200, though the one of 100 is dropped (late) at 260. */
+    @Test
+    void aCommandGoesToTheCollectionLiveAtItsTimestampNotToAnOlderOneWhoseDropIsLate() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, op(100, 110).setUpsert(Upsert.newBuilder().setNumRows(1)), 110);
+            feed(h, op(200, 200).setCreateCollection(CreateCollection.getDefaultInstance()), 200);
+            feed(h, flush(250), 250);
+            h.processWatermark(255);
+            assertEquals(List.of("100:create", "100:upsert1"), emitted(h), "the flush waits for its collection");
+            feed(h, op(100, 260).setDropCollection(DropCollection.getDefaultInstance()), 260);
+            assertEquals(List.of("100:create", "100:upsert1", "100:drop", "200:create", "200:flush@250"), emitted(h));
+        }
+    }
+
     /**
      * A database's operations and its collections' go through one key (one subtask, one writer,
      * one committer): a drop database, a create database and a create of one of its collections

@@ -1,0 +1,137 @@
+package io.milvuscdc.job.sequencer;
+
+import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.event.proto.CollectionCreated;
+import io.milvuscdc.connectors.event.proto.PartitionCreated;
+import io.milvuscdc.connectors.event.proto.PartitionDropped;
+import io.milvuscdc.connectors.event.proto.RowsDeleted;
+import io.milvuscdc.connectors.event.proto.RowsInserted;
+import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.job.config.Selection;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+import io.milvus.grpc.CollectionSchema;
+import io.milvus.grpc.DataType;
+import io.milvus.grpc.FieldData;
+import io.milvus.grpc.FieldSchema;
+import io.milvus.grpc.IDs;
+import io.milvus.grpc.LongArray;
+import io.milvus.grpc.ScalarField;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Ordering rules of one source collection, on Flink's keyed operator harness. */
+class CollectionSequencerTest {
+
+    private static final long ID = 42;
+    private static final String SHARD = "src-rootcoord-dml_0_42v0";
+
+    @Test
+    void anUpsertsDeleteKeepsTheNewRowsWhenAnotherWritersInsertComesBetween() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h = harness()) {
+            feed(h, created());
+            // Upsert of keys 1, 2 at 100: its Insert, another writer's Insert at 101, then the upsert's Delete at 100.
+            feed(h, inserted(100, 1, 2));
+            feed(h, inserted(101, 3));
+            feed(h, deleted(100, 1, 2));
+            // A plain delete afterwards is kept.
+            feed(h, deleted(102, 2));
+            assertEquals(List.of("create", "upsert[1, 2]", "upsert[3]", "delete[2]"), emitted(h));
+        }
+    }
+
+    @Test
+    void aPartitionDroppedOnEveryChannelDoesNotComeBackWhenEtcdShowsItLate() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h = harness()) {
+            feed(h, created());
+            // Rows for partition 7 before etcd shows it: they wait.
+            feed(h, insertedInto(7, 100, 5));
+            // The drop reaches the only channel before etcd's PartitionCreated.
+            feed(h, event(110).setPartitionDropped(PartitionDropped.newBuilder().setChannel("src-rootcoord-dml_0")
+                    .setPartitionId(7).setPartitionName("p7")));
+            feed(h, event(105).setPartitionCreated(PartitionCreated.newBuilder().setPartitionId(7).setPartitionName("p7")));
+            feed(h, inserted(120, 6));
+            assertEquals(List.of("create", "upsert[6]"), emitted(h),
+                    "neither the partition nor the rows written before its drop come back");
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> harness() throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new CollectionSequencer(Selection.all())),
+                        r -> r.collectionId, Types.LONG);
+        h.open();
+        return h;
+    }
+
+    private static ChangeEvent.Builder event(long ts) {
+        return ChangeEvent.newBuilder().setCollectionId(ID).setTimestamp(ts).setOrigin("test");
+    }
+
+    private static ChangeEvent.Builder created() {
+        CollectionSchema schema = CollectionSchema.newBuilder().setName("orders")
+                .addFields(FieldSchema.newBuilder().setFieldID(100).setName("id").setDataType(DataType.Int64).setIsPrimaryKey(true))
+                .build();
+        return event(50).setCollectionCreated(CollectionCreated.newBuilder().setDbName("default").setCollectionName("orders")
+                .setSchema(schema).setShardsNum(1).addVirtualChannels(SHARD)
+                .addPartitionNames("_default").addPartitionIds(1));
+    }
+
+    private static ChangeEvent.Builder inserted(long ts, long... keys) {
+        return insertedInto(1, ts, keys);
+    }
+
+    private static ChangeEvent.Builder insertedInto(long partition, long ts, long... keys) {
+        LongArray.Builder ids = LongArray.newBuilder();
+        for (long k : keys) {
+            ids.addData(k);
+        }
+        return event(ts).setRowsInserted(RowsInserted.newBuilder().setVchannel(SHARD).setNumRows(keys.length)
+                .setPartitionId(partition).setPartitionName(partition == 1 ? "_default" : "p" + partition)
+                .addFieldsData(FieldData.newBuilder().setFieldName("id").setFieldId(100).setType(DataType.Int64)
+                        .setScalars(ScalarField.newBuilder().setLongData(ids))));
+    }
+
+    private static ChangeEvent.Builder deleted(long ts, long... keys) {
+        IDs.Builder ids = IDs.newBuilder();
+        for (long k : keys) {
+            ids.getIntIdBuilder().addData(k);
+        }
+        return event(ts).setRowsDeleted(RowsDeleted.newBuilder().setVchannel(SHARD).setNumRows(keys.length)
+                .setPrimaryKeys(ids));
+    }
+
+    private static void feed(KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h,
+                             ChangeEvent.Builder event) throws Exception {
+        ChangeEvent e = event.build();
+        h.processElement(new StreamRecord<>(ChangeRecord.of(e), e.getTimestamp()));
+    }
+
+    private static List<String> emitted(KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h) {
+        return h.extractOutputValues().stream().map(OperationRecord::decode).map(CollectionSequencerTest::describe)
+                .collect(Collectors.toList());
+    }
+
+    private static String describe(TargetOperation op) {
+        switch (op.getKindCase()) {
+            case CREATE_COLLECTION:
+                return "create";
+            case UPSERT:
+                return "upsert" + op.getUpsert().getFieldsData(0).getScalars().getLongData().getDataList();
+            case DELETE:
+                return "delete" + op.getDelete().getPrimaryKeys().getIntId().getDataList();
+            default:
+                return op.getKindCase().name();
+        }
+    }
+}
