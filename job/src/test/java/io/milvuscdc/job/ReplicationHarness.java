@@ -118,8 +118,15 @@ final class ReplicationHarness {
                 .map(ReplicationHarness::field)
                 .collect(Collectors.toList());
         return fields + " dynamic=" + d.getEnableDynamicField() + " shards=" + d.getShardsNum()
-                + " consistency=" + d.getConsistencyLevel() + " properties=" + d.getProperties()
+                + " consistency=" + d.getConsistencyLevel() + " properties=" + userProperties(d.getProperties())
                 + " partitions=" + d.getNumOfPartitions();
+    }
+
+    /** A collection's properties but the one the job adds on the target (which source collection it copies). */
+    static java.util.Map<String, String> userProperties(java.util.Map<String, String> properties) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>(properties);
+        out.remove(io.milvuscdc.connectors.sink.internal.TargetMilvusClient.INCARNATION_PROPERTY);
+        return out;
     }
 
     private static String field(CreateCollectionReq.FieldSchema f) {

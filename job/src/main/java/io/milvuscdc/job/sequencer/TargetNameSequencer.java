@@ -12,6 +12,7 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -31,7 +32,10 @@ import java.util.List;
  *   <li>Replicate-channel commands (index, load, release, flush, database) wait for the
  *       watermark, which the source channels' time ticks drive: when it passes a command's
  *       timestamp, every earlier row and drop has reached this operator, so the command is
- *       applied after them and to the collection that existed at its timestamp.</li>
+ *       applied after them and to the collection that existed at its timestamp (a later one of
+ *       the same name may still wait behind the old one's late drop). A command that waited for
+ *       its collection's create waits for one more watermark: the rows held for that create
+ *       follow it.</li>
  * </ul>
  */
 public final class TargetNameSequencer extends KeyedProcessFunction<String, OperationRecord, OperationRecord> {
@@ -55,6 +59,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     private transient Counter skipped;
     private transient boolean draining;
     private transient boolean drainAgain;
+    private transient TimerService timers;
 
     @Override
     public void open(OpenContext openContext) {
@@ -70,18 +75,20 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
 
     @Override
     public void processElement(OperationRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
+        timers = ctx.timerService();
         TargetOperation op = record.decode();
         if (isCommand(op)) {
             held.add(record.operation);
-            ctx.timerService().registerEventTimeTimer(op.getTimestamp());
+            timers.registerEventTimeTimer(op.getTimestamp());
             return;
         }
-        route(op, out);
+        route(op, out, false);
         drain(out);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<OperationRecord> out) throws Exception {
+        timers = ctx.timerService();
         long watermark = ctx.timerService().currentWatermark();
         List<TargetOperation> due = new ArrayList<>();
         List<byte[]> later = new ArrayList<>();
@@ -96,7 +103,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         held.update(later);
         due.sort((a, b) -> Long.compareUnsigned(a.getTimestamp(), b.getTimestamp()));
         for (TargetOperation op : due) {
-            route(op, out);
+            route(op, out, false);
         }
         drain(out);
     }
@@ -105,8 +112,12 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         return op.hasCollectionCommand() || op.hasDatabaseCommand();
     }
 
-    /** Emits, skips or queues one operation. */
-    private void route(TargetOperation op, Collector<OperationRecord> out) throws Exception {
+    /**
+     * Emits, skips or queues one operation. {@code fromQueue}: a command released by a create that
+     * just went out waits for the next watermark once more, because the rows the collection
+     * sequencer held for that create follow it now, and they come before the command.
+     */
+    private void route(TargetOperation op, Collector<OperationRecord> out, boolean fromQueue) throws Exception {
         if (op.hasDatabaseCommand()) {
             out.collect(OperationRecord.of(op));
             return;
@@ -119,6 +130,9 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
                 // The collection live at the command's timestamp is a later one, still behind the
                 // old one's late drop (2.3 publishes a DropCollection up to a second late).
                 queued.add(op.toByteArray());
+            } else if (live != null && ts >= live && fromQueue) {
+                held.add(op.toByteArray());
+                timers.registerEventTimeTimer(ts);
             } else if (live != null && ts >= live) {
                 out.collect(OperationRecord.of(op.toBuilder().setIncarnation(live).build()));
             } else if (live != null || ts < valueOr(lastDropTimestamp, name, 0L)) {
@@ -179,7 +193,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
                 queued.get().forEach(waiting::add);
                 queued.clear();
                 for (byte[] bytes : waiting) {
-                    route(TargetOperation.parseFrom(bytes), out);
+                    route(TargetOperation.parseFrom(bytes), out, true);
                 }
             }
         } finally {

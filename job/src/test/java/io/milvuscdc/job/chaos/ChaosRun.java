@@ -131,8 +131,11 @@ public final class ChaosRun {
                 describeFailure(result, opsLog, outcome.report);
                 outcome.report.add("last job failure: " + flink.lastFailure(job));
             }
-            outcome.report.add("job state " + flink.jobState(job));
-            flink.cancel(job);
+            String state = flink.jobState(job);
+            outcome.report.add("job state " + state);
+            if ("RUNNING".equals(state)) {
+                flink.cancel(job);
+            }
         } finally {
             source.close();
             target.close();
@@ -184,13 +187,14 @@ public final class ChaosRun {
                 } else {
                     Thread.sleep(1000 + random.nextInt(8000));
                 }
+                long restarts = flink.restarts(job);
                 flink.killTaskManager(0);
                 kills.incrementAndGet();
                 Thread.sleep(random.nextInt(3000));
                 flink.startTaskManager(0);
                 long started = System.nanoTime();
-                waitUntil("the job runs again", Duration.ofMinutes(3), () -> "RUNNING".equals(state(flink, job))
-                        && allTasksRunning(flink, job));
+                waitUntil("the job runs again", Duration.ofMinutes(3), () -> restartsOf(flink, job) > restarts
+                        && "RUNNING".equals(state(flink, job)) && allTasksRunning(flink, job));
                 outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
             }
         } catch (Exception e) {
@@ -198,6 +202,14 @@ public final class ChaosRun {
         } finally {
             // Done (or a failed job that takes no more kills): the workload may end, the oracle report.
             killerDone.set(true);
+        }
+    }
+
+    private static long restartsOf(FlinkCluster flink, String job) {
+        try {
+            return flink.restarts(job);
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -110,11 +110,9 @@ public final class FlinkCluster implements AutoCloseable {
         return get("/overview").get("taskmanagers").asInt();
     }
 
-    public void cancel(String jobId) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) new URL(restUrl + "/jobs/" + jobId + "?mode=cancel").openConnection();
-        c.setRequestMethod("PATCH");
-        c.getResponseCode();
-        c.disconnect();
+    /** {@code flink cancel}. */
+    public void cancel(String jobId) throws IOException, InterruptedException {
+        script("flink", "--dir", dir.toString(), "--", "cancel", jobId);
     }
 
     private JsonNode get(String path) throws IOException {

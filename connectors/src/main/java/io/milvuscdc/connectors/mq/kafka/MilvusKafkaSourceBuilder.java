@@ -91,15 +91,20 @@ public final class MilvusKafkaSourceBuilder {
         return Pattern.compile(channels.regex());
     }
 
+    /** Where a job without a checkpoint starts; never an automatic reset (a retention gap fails the job). */
+    OffsetsInitializer startingOffsets() {
+        return new NoResetOffsetsInitializer(fromEarliest
+                ? OffsetsInitializer.earliest()
+                : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()));
+    }
+
     public KafkaSource<ChangeRecord> build() {
         checkNotNull(bootstrapServers, "Kafka bootstrap servers are required");
         return KafkaSource.<ChangeRecord>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopicPattern(topicPattern())
                 .setGroupId(groupId)
-                .setStartingOffsets(fromEarliest
-                        ? OffsetsInitializer.earliest()
-                        : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()))
+                .setStartingOffsets(startingOffsets())
                 .setDeserializer(new MilvusKafkaDeserializer())
                 .setProperties(properties)
                 .setProperty("partition.discovery.interval.ms", Long.toString(discoveryIntervalMs))

@@ -33,6 +33,7 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
     private final Counter rowsUpserted;
     private final Counter rowsDeleted;
     private final Counter ddlApplied;
+    private final Counter skippedSuperseded;
     private volatile long lastAppliedTimestamp;
 
     public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics) {
@@ -46,6 +47,7 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
         this.rowsUpserted = metrics.counter("rowsUpserted");
         this.rowsDeleted = metrics.counter("rowsDeleted");
         this.ddlApplied = metrics.counter("ddlApplied");
+        this.skippedSuperseded = metrics.counter("operationsSkippedSuperseded");
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
     }
 
@@ -63,8 +65,11 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
         long backoffMs = 100;
         while (true) {
             try {
-                client.apply(op);
-                count(op);
+                if (client.apply(op)) {
+                    count(op);
+                } else {
+                    skippedSuperseded.inc();
+                }
                 lastAppliedTimestamp = Math.max(lastAppliedTimestamp, op.getTimestamp());
                 return;
             } catch (MilvusTargetException e) {

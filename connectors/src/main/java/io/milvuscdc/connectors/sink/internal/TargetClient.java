@@ -8,8 +8,12 @@ import java.io.Serializable;
 /** Applies operations to the target Milvus; the committer's one dependency on it. */
 public interface TargetClient extends AutoCloseable {
 
-    /** Applies one operation idempotently; throws {@link MilvusTargetException} when it did not take. */
-    void apply(TargetOperation op);
+    /**
+     * Applies one operation idempotently; false when it was skipped because a later collection
+     * has replaced its collection on the target. Throws {@link MilvusTargetException} when it did
+     * not take.
+     */
+    boolean apply(TargetOperation op);
 
     @Override
     void close() throws InterruptedException;

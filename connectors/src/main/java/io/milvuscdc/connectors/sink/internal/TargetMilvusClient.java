@@ -38,6 +38,8 @@ import java.util.stream.Collectors;
  */
 public final class TargetMilvusClient implements TargetClient {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TargetMilvusClient.class);
+
     private static final int MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
     private final ManagedChannel channel;
@@ -66,11 +68,14 @@ public final class TargetMilvusClient implements TargetClient {
     }
 
     @Override
-    public void apply(TargetOperation op) {
+    public boolean apply(TargetOperation op) {
         try {
+            if (superseded(op)) {
+                return false;
+            }
             switch (op.getKindCase()) {
                 case CREATE_COLLECTION:
-                    createCollection(op.getDatabase(), op.getCollection(), op.getCreateCollection());
+                    createCollection(op.getDatabase(), op.getCollection(), op.getCreateCollection(), op.getIncarnation());
                     break;
                 case UPSERT:
                     upsert(op.getDatabase(), op.getCollection(), op.getUpsert());
@@ -80,6 +85,7 @@ public final class TargetMilvusClient implements TargetClient {
                     break;
                 case DROP_COLLECTION:
                     dropCollection(op.getDatabase(), op.getCollection());
+                    incarnations.put(op.getDatabase() + "." + op.getCollection(), ABSENT);
                     break;
                 case CREATE_PARTITION:
                     createPartition(op.getDatabase(), op.getCollection(), op.getCreatePartition().getPartitionName());
@@ -89,6 +95,7 @@ public final class TargetMilvusClient implements TargetClient {
                     break;
                 case DATABASE_COMMAND:
                     database(op.getDatabaseCommand());
+                    incarnations.keySet().removeIf(k -> k.startsWith(op.getDatabase() + "."));
                     break;
                 case COLLECTION_COMMAND:
                     collectionCommand(op.getCollectionCommand());
@@ -96,10 +103,66 @@ public final class TargetMilvusClient implements TargetClient {
                 default:
                     throw new MilvusTargetException("Unknown operation " + op.getKindCase(), Kind.REFUSED, null);
             }
+            return true;
         } catch (StatusRuntimeException e) {
             throw new MilvusTargetException(describe(op) + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(),
                     classify(e.getStatus().getCode()), e);
         }
+    }
+
+    /** The collection property that records which source collection a target collection copies. */
+    public static final String INCARNATION_PROPERTY = "milvus-cdc.incarnation";
+    private static final long ABSENT = -1;
+    private static final long UNMARKED = 0;
+
+    /** db.collection → the incarnation of the target collection under that name (ABSENT, UNMARKED). */
+    private final java.util.Map<String, Long> incarnations = new java.util.HashMap<>();
+
+    /**
+     * Whether an operation belongs to another collection than the one now under its name on the
+     * target: a checkpoint applied again after a failure may begin with rows of a collection that
+     * its own later operations dropped and replaced; those are skipped, not written into the
+     * newer collection. Each target collection carries its source collection's create timestamp
+     * (the incarnation) as a property.
+     */
+    private boolean superseded(TargetOperation op) {
+        long incarnation = op.getIncarnation();
+        if (incarnation == 0 || op.hasDatabaseCommand() || op.getCollection().isEmpty()) {
+            return false;
+        }
+        long current = targetIncarnation(op.getDatabase(), op.getCollection());
+        if (op.hasCreateCollection()) {
+            return current > UNMARKED && current > incarnation; // a later one is already there
+        }
+        if (current == ABSENT) {
+            // Dropped by a later operation of this checkpoint (applied before a failure); a drop has nothing to do.
+            if (!op.hasDropCollection()) {
+                LOG.warn("Skipped {} on {}.{} (source timestamp {}): the collection is no longer on the target",
+                        op.getKindCase(), op.getDatabase(), op.getCollection(), op.getTimestamp());
+            }
+            return true;
+        }
+        return current > UNMARKED && current != incarnation;
+    }
+
+    private long targetIncarnation(String db, String name) {
+        String key = db + "." + name;
+        Long known = incarnations.get(key);
+        if (known != null) {
+            return known;
+        }
+        long value;
+        if (!databases().contains(db) || !hasCollection(db, name)) {
+            value = ABSENT;
+        } else {
+            io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
+                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+            check("describe collection " + name, d.getStatus());
+            value = d.getPropertiesList().stream().filter(p -> p.getKey().equals(INCARNATION_PROPERTY))
+                    .map(p -> Long.parseLong(p.getValue())).findFirst().orElse(UNMARKED);
+        }
+        incarnations.put(key, value);
+        return value;
     }
 
     /** gRPC failures: the connection and deadlines may heal; a refused size, call or credential does not. */
@@ -119,7 +182,7 @@ public final class TargetMilvusClient implements TargetClient {
         }
     }
 
-    private void createCollection(String db, String name, CreateCollection create) {
+    private void createCollection(String db, String name, CreateCollection create, long incarnation) {
         if (hasCollection(db, name)) {
             // Applied again after a failover, or a collection someone made on the target: only
             // the same schema will take the rows.
@@ -143,11 +206,16 @@ public final class TargetMilvusClient implements TargetClient {
                 .setShardsNum(create.getShardsNum())
                 .setConsistencyLevel(create.getConsistencyLevel())
                 .addAllProperties(create.getPropertiesList());
+        if (incarnation != 0) {
+            request.addProperties(io.milvus.grpc.KeyValuePair.newBuilder().setKey(INCARNATION_PROPERTY)
+                    .setValue(Long.toString(incarnation)));
+        }
         if (partitionKey) {
             // The server makes a partition-key collection's partitions itself: ask for as many.
             request.setNumPartitions(create.getPartitionNamesCount());
         }
         check("create collection " + name, stub().createCollection(request.build()));
+        incarnations.put(db + "." + name, incarnation == 0 ? UNMARKED : incarnation);
         if (partitionKey) {
             return;
         }

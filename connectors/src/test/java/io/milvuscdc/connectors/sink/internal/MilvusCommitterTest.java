@@ -147,11 +147,12 @@ class MilvusCommitterTest {
         }
 
         @Override
-        public void apply(TargetOperation op) {
+        public boolean apply(TargetOperation op) {
             if (!failures.isEmpty()) {
                 throw failures.remove(0);
             }
             applied.add(op.getTimestamp());
+            return true;
         }
 
         @Override

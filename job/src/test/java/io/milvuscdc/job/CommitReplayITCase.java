@@ -1,0 +1,143 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.connectors.event.proto.CreateCollection;
+import io.milvuscdc.connectors.event.proto.DropCollection;
+import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.event.proto.Upsert;
+import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
+import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusStackExtension;
+import io.milvuscdc.testutils.MilvusTables;
+
+import io.milvus.grpc.CollectionSchema;
+import io.milvus.grpc.DataType;
+import io.milvus.grpc.FieldData;
+import io.milvus.grpc.FieldSchema;
+import io.milvus.grpc.FloatArray;
+import io.milvus.grpc.KeyValuePair;
+import io.milvus.grpc.LongArray;
+import io.milvus.grpc.ScalarField;
+import io.milvus.grpc.StringArray;
+import io.milvus.grpc.VectorField;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.IndexParam;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.service.index.request.CreateIndexReq;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A checkpoint's operations applied again after a failure, on the real target: the committable
+ * [rows of a collection, its drop, a new collection of the same name with another schema, rows of
+ * that one] applied twice leaves the new collection with its rows, and the old rows are not
+ * written into it (nor refused by it).
+ */
+@ExtendWith(MilvusStackExtension.class)
+class CommitReplayITCase {
+
+    @Test
+    void aCheckpointWithADropAndRecreateOfOneNameAppliesAgainToTheSameEnd(MilvusStack stack) throws Exception {
+        String name = "replayed_" + System.currentTimeMillis() % 100_000;
+        List<TargetOperation> checkpoint = List.of(
+                create(name, 100, intKeySchema(name)),
+                upsert(name, 100, 110, ints("id", 1, 2, 3), floats(4, 3)),
+                drop(name, 100, 150),
+                create(name, 200, stringKeySchema(name)),
+                upsert(name, 200, 210, strings("pk", "a", "b"), floats(8, 2)));
+        try (TargetMilvusClient client = new TargetMilvusClient(config(stack))) {
+            checkpoint.forEach(client::apply);
+        }
+        // Applied again by a new committer after a failure.
+        try (TargetMilvusClient client = new TargetMilvusClient(config(stack))) {
+            checkpoint.forEach(client::apply);
+        }
+        MilvusClientV2 target = MilvusTables.connect(stack.target());
+        try {
+            target.createIndex(CreateIndexReq.builder().collectionName(name).indexParams(List.of(IndexParam.builder()
+                    .fieldName("vec").indexType(IndexParam.IndexType.FLAT).metricType(IndexParam.MetricType.L2).build()))
+                    .build());
+            target.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
+            assertEquals(2, MilvusTables.count(target, name));
+            assertEquals(Map.of(TargetMilvusClient.INCARNATION_PROPERTY, "200"),
+                    ReplicationHarness.describe(target, "default", name).getProperties());
+        } finally {
+            target.close();
+        }
+    }
+
+    private static MilvusTargetConfig config(MilvusStack stack) {
+        return new MilvusTargetConfig(stack.target().uri(), null, Duration.ofSeconds(30));
+    }
+
+    private static TargetOperation.Builder op(String name, long incarnation, long ts) {
+        return TargetOperation.newBuilder().setDatabase("default").setCollection(name).setIncarnation(incarnation)
+                .setTimestamp(ts);
+    }
+
+    private static TargetOperation create(String name, long incarnation, CollectionSchema schema) {
+        return op(name, incarnation, incarnation).setCreateCollection(CreateCollection.newBuilder().setSchema(schema)
+                .setShardsNum(1).addPartitionNames("_default")).build();
+    }
+
+    private static TargetOperation drop(String name, long incarnation, long ts) {
+        return op(name, incarnation, ts).setDropCollection(DropCollection.getDefaultInstance()).build();
+    }
+
+    private static TargetOperation upsert(String name, long incarnation, long ts, FieldData keys, FieldData vectors) {
+        int rows = keys.getScalars().hasLongData() ? keys.getScalars().getLongData().getDataCount()
+                : keys.getScalars().getStringData().getDataCount();
+        return op(name, incarnation, ts).setUpsert(Upsert.newBuilder().setNumRows(rows).setPrimaryField(keys.getFieldName())
+                .addFieldsData(keys).addFieldsData(vectors)).build();
+    }
+
+    private static CollectionSchema intKeySchema(String name) {
+        return CollectionSchema.newBuilder().setName(name)
+                .addFields(FieldSchema.newBuilder().setFieldID(100).setName("id").setDataType(DataType.Int64).setIsPrimaryKey(true))
+                .addFields(vector(101, 4)).build();
+    }
+
+    private static CollectionSchema stringKeySchema(String name) {
+        return CollectionSchema.newBuilder().setName(name)
+                .addFields(FieldSchema.newBuilder().setFieldID(100).setName("pk").setDataType(DataType.VarChar)
+                        .setIsPrimaryKey(true).addTypeParams(KeyValuePair.newBuilder().setKey("max_length").setValue("16")))
+                .addFields(vector(101, 8)).build();
+    }
+
+    private static FieldSchema.Builder vector(long id, int dim) {
+        return FieldSchema.newBuilder().setFieldID(id).setName("vec").setDataType(DataType.FloatVector)
+                .addTypeParams(KeyValuePair.newBuilder().setKey("dim").setValue(Integer.toString(dim)));
+    }
+
+    private static FieldData ints(String field, long... values) {
+        LongArray.Builder data = LongArray.newBuilder();
+        for (long v : values) {
+            data.addData(v);
+        }
+        return FieldData.newBuilder().setFieldName(field).setType(DataType.Int64)
+                .setScalars(ScalarField.newBuilder().setLongData(data)).build();
+    }
+
+    private static FieldData strings(String field, String... values) {
+        return FieldData.newBuilder().setFieldName(field).setType(DataType.VarChar)
+                .setScalars(ScalarField.newBuilder().setStringData(StringArray.newBuilder().addAllData(List.of(values))))
+                .build();
+    }
+
+    private static FieldData floats(int dim, int rows) {
+        List<Float> values = new ArrayList<>();
+        for (int i = 0; i < dim * rows; i++) {
+            values.add(i / 10f);
+        }
+        return FieldData.newBuilder().setFieldName("vec").setType(DataType.FloatVector)
+                .setVectors(VectorField.newBuilder().setDim(dim).setFloatVector(FloatArray.newBuilder().addAllData(values)))
+                .build();
+    }
+}
