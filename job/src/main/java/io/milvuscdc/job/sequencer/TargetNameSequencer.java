@@ -104,8 +104,20 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         due.sort((a, b) -> Long.compareUnsigned(a.getTimestamp(), b.getTimestamp()));
         for (TargetOperation op : due) {
             route(op, out, false);
+            drainAgain |= op.hasDatabaseCommand(); // what waited behind a database's drop may go now
         }
         drain(out);
+    }
+
+    /** Whether a drop of this database older than {@code ts} still waits for the watermark. */
+    private boolean heldDropDatabaseBefore(long ts) throws Exception {
+        for (byte[] bytes : held.get()) {
+            TargetOperation op = TargetOperation.parseFrom(bytes);
+            if (op.hasDatabaseCommand() && op.getDatabaseCommand().hasDropDatabase() && op.getTimestamp() < ts) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isCommand(TargetOperation op) {
@@ -120,6 +132,11 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     private void route(TargetOperation op, Collector<OperationRecord> out, boolean fromQueue) throws Exception {
         if (op.hasDatabaseCommand()) {
             out.collect(OperationRecord.of(op));
+            return;
+        }
+        if (!op.hasCollectionCommand() && heldDropDatabaseBefore(op.getTimestamp())) {
+            // A collection made after its database was dropped and re-created: the drop goes first.
+            queued.add(op.toByteArray());
             return;
         }
         String name = op.getCollection();

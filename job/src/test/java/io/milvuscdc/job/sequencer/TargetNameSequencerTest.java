@@ -112,6 +112,24 @@ class TargetNameSequencerTest {
         }
     }
 
+    /** A database dropped and re-created with a collection of the old name: the new one waits for the drop. */
+    @Test
+    void aCollectionOfARecreatedDatabaseWaitsForTheDatabasesDrop() throws Exception {
+        TargetOperation dropDatabase = TargetOperation.newBuilder().setDatabase("default").setTimestamp(160)
+                .setDatabaseCommand(DatabaseCommand.newBuilder().setDbName("default")
+                        .setDropDatabase(DropDatabaseRequest.newBuilder().setDbName("default"))).build();
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
+            h.processElement(new StreamRecord<>(OperationRecord.of(dropDatabase), 160));
+            feed(h, op(200, 200).setCreateCollection(CreateCollection.getDefaultInstance()), 200);
+            feed(h, op(200, 210).setUpsert(Upsert.newBuilder().setNumRows(1)), 210);
+            assertEquals(List.of("100:create", "100:drop"), emitted(h), "the new collection waits for the database's drop");
+            h.processWatermark(300);
+            assertEquals(List.of("100:create", "100:drop", "0:DATABASE_COMMAND", "200:create", "200:upsert1"), emitted(h));
+        }
+    }
+
     private static KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> harness()
             throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h =
