@@ -131,7 +131,7 @@ public final class CdcPipeline {
                 .setCredentials(config.etcdUsername, config.etcdPassword)
                 .build();
         DataStream<ChangeRecord> catalog = env
-                .fromSource(metaSource, TimeTickWatermarks.idle(), "Source catalog (etcd)")
+                .fromSource(metaSource, TimeTickWatermarks.fromCatalogReader(), "Source catalog (etcd)")
                 .uid(UID_META_SOURCE)
                 .setParallelism(1);
 

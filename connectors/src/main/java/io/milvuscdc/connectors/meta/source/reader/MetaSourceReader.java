@@ -38,10 +38,19 @@ import java.util.concurrent.ExecutionException;
  * Reads the source catalog from etcd: a snapshot at one revision, then a watch from the
  * next. Every watch response is handled whole within one {@link #pollNext} call, so the
  * revision in a checkpoint always marks a point where all earlier changes were emitted.
+ *
+ * <p>Whenever everything the watch delivered has been emitted, the reader emits a watermark of
+ * {@link #CATALOG_LAG} before now (as a source timestamp): every collection created before that
+ * is known downstream. A replicate-channel command (index, load, ...) therefore waits until the
+ * catalog shows the collection that existed at its timestamp, not only for the DML channels.
  */
 public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSplit> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MetaSourceReader.class);
+
+    /** How far behind the wall clock the catalog's watermark stays: the watch's latency and clock skew. */
+    public static final java.time.Duration CATALOG_LAG = java.time.Duration.ofSeconds(2);
+    private static final long TICK_MS = 200;
 
     private final MetaSourceConfig config;
     private final SourceReaderContext context;
@@ -51,6 +60,7 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
 
     private Client client;
     private Watch.Watcher watcher;
+    private java.util.concurrent.ScheduledExecutorService ticker;
     private boolean hasSplit;
     private boolean needsBootstrap;
     private long revision;
@@ -68,6 +78,13 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             builder.user(bytes(config.username())).password(bytes(config.password()));
         }
         client = builder.build();
+        // Wakes the reader while etcd is quiet, so that its watermark keeps moving.
+        ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "milvus-meta-source-ticker");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(this::signal, TICK_MS, TICK_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -93,6 +110,9 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
         }
         Object next = watched.poll();
         if (next == null) {
+            // Everything delivered so far is out: the catalog is complete up to a moment ago.
+            output.emitWatermark(new org.apache.flink.api.common.eventtime.Watermark(
+                    (System.currentTimeMillis() - CATALOG_LAG.toMillis()) << 18));
             synchronized (this) {
                 if (watched.isEmpty()) {
                     available = new CompletableFuture<>();
@@ -187,6 +207,9 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
 
     @Override
     public void close() {
+        if (ticker != null) {
+            ticker.shutdownNow();
+        }
         if (watcher != null) {
             watcher.close();
         }
