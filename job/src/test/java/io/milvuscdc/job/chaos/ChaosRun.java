@@ -174,7 +174,10 @@ public final class ChaosRun {
                       Outcome outcome) {
         Random random = new Random(options.seed * 7919);
         try {
+            // Spread over the run: about 400 rows a second are written here, so a kill every rows/400/kills seconds.
+            long meanGapMs = options.rows * 1000 / 400 / Math.max(1, options.kills);
             while (writing.get() && kills.get() < options.kills) {
+                Thread.sleep((long) (random.nextDouble() * 2 * meanGapMs));
                 long before = checkpoints(flink, job);
                 // Progress between kills: running, and one more checkpoint since the last restart.
                 waitUntil("a checkpoint before the next kill", Duration.ofMinutes(3),
