@@ -29,12 +29,14 @@ mvn -B -q install -DskipTests
 mvn -B -q -pl job dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 mvn -B -q -pl connectors dependency:build-classpath -Dmdep.outputFile=target/connectors-test-classpath.txt
 
+sleeper=
 stop() {
   trap - EXIT INT TERM
+  if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi
   echo "== stopping the job, the Flink cluster and the stack"
-  python3 scripts/flink_cluster.py down --dir "$cluster" &
-  python3 scripts/stack.py down --dir "$stack" --grace 5 &
-  wait
+  python3 scripts/flink_cluster.py down --dir "$cluster" & cluster_down=$!
+  python3 scripts/stack.py down --dir "$stack" --grace 5 & stack_down=$!
+  wait "$cluster_down" "$stack_down"
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
@@ -87,4 +89,5 @@ for _ in $(seq 1 60); do
   sleep 2
 done
 sleep infinity &
-wait $!
+sleeper=$!
+wait "$sleeper"
