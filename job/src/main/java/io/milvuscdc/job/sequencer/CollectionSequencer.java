@@ -90,6 +90,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient MapState<Long, String> partitions;
     /** DropPartition seen: "{partitionId}/{channel}". */
     private transient MapState<String, Boolean> droppedPartitionChannels;
+    /** Timestamp of a DropCollection seen before the collection was known. */
+    private transient ValueState<Long> unknownDrop;
     /** Partitions whose drop barrier completed: id → true. */
     private transient MapState<Long, Boolean> droppedPartitions;
     private transient ListState<byte[]> pending;
@@ -118,6 +120,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN));
         excluded = getRuntimeContext().getState(new ValueStateDescriptor<>("excluded", Types.BOOLEAN));
         partitions = getRuntimeContext().getMapState(new MapStateDescriptor<>("partitions", Types.LONG, Types.STRING));
+        unknownDrop = getRuntimeContext().getState(new ValueStateDescriptor<>("unknown-drop", Types.LONG));
         droppedPartitions = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("dropped-partitions", Types.LONG, Types.BOOLEAN));
         droppedPartitionChannels = getRuntimeContext().getMapState(
@@ -160,6 +163,12 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             return; // the MQ barrier (every channel's DropCollection) applies the drop
         }
         byte[] known = collection.value();
+        if (known == null && event.hasShardDropped()) {
+            // Dropped before the catalog showed it (created and dropped while etcd was compacted
+            // past the job's position): once the catalog is read past the drop, what waits is gone.
+            unknownDrop.update(event.getTimestamp());
+            timers.registerEventTimeTimer(event.getTimestamp());
+        }
         // Rows keep their order behind rows that wait; catalog and drop events need not.
         boolean rowsBehindRows = isRows(event) && pendingCount() > 0;
         if (known == null || rowsBehindRows || !apply(CollectionCreated.parseFrom(known), event, out)) {
@@ -453,6 +462,15 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         }
         for (String at : done) {
             lastInserted.remove(at);
+        }
+        Long drop = unknownDrop.value();
+        if (drop != null && drop <= watermark && collection.value() == null && !Boolean.TRUE.equals(dropped.value())) {
+            LOG.warn("Collection id {} was dropped (source timestamp {}) and the catalog never showed it: "
+                    + "{} waiting operations of it are discarded, as on the source", ctx.getCurrentKey(), drop, pendingCount());
+            pending.clear();
+            pendingSize.clear();
+            unknownDrop.clear();
+            dropped.update(true);
         }
     }
 

@@ -66,6 +66,20 @@ class CollectionSequencerTest {
         }
     }
 
+    @Test
+    void aCollectionTheCatalogNeverShowedIsForgottenOnceTheCatalogIsReadPastItsDrop() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h = harness()) {
+            // Rows and the drop of a collection created and dropped while etcd was compacted.
+            feed(h, inserted(100, 1, 2));
+            feed(h, event(150).setShardDropped(io.milvuscdc.connectors.event.proto.ShardDropped.newBuilder()
+                    .setVchannel("src-rootcoord-dml_0")));
+            h.processWatermark(200);
+            // Were it still waiting, a create (here: a stale one) would release its rows.
+            feed(h, created());
+            assertEquals(List.of(), emitted(h));
+        }
+    }
+
     private static KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> harness() throws Exception {
         KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new CollectionSequencer(Selection.all())),

@@ -134,6 +134,35 @@ public final class CatalogDecoder {
                 .build());
     }
 
+    /**
+     * A partition key's Created partition as an event, also when its collection's snapshot event
+     * already listed it: after a compaction gap the snapshot is emitted again, and downstream
+     * knows only the partitions it saw before the gap.
+     */
+    public Optional<ChangeEvent> partitionOfKnownCollection(String key, byte[] value, long revision)
+            throws InvalidProtocolBufferException {
+        if (!key.startsWith(prefix + "partitions/") || isTombstone(value)) {
+            return Optional.empty();
+        }
+        long collectionId = Long.parseLong(key.substring(prefix.length()).split("/")[1]);
+        PartitionInfo info = PartitionInfo.parseFrom(value);
+        if (!emitted.contains(collectionId) || info.getState() != CollectionState.COLLECTION_CREATED) {
+            return Optional.empty();
+        }
+        return Optional.of(partitionCreated(collectionId, info, key, revision));
+    }
+
+    private static ChangeEvent partitionCreated(long collectionId, PartitionInfo info, String key, long revision) {
+        return ChangeEvent.newBuilder()
+                .setCollectionId(collectionId)
+                .setTimestamp(info.getPartitionCreatedTimestamp())
+                .setOrigin(key + "@" + revision)
+                .setPartitionCreated(PartitionCreated.newBuilder()
+                        .setPartitionId(info.getPartitionId())
+                        .setPartitionName(info.getPartitionName()))
+                .build();
+    }
+
     private Optional<ChangeEvent> partition(long collectionId, byte[] value, long revision, String key)
             throws InvalidProtocolBufferException {
         if (isTombstone(value) || !emitted.contains(collectionId)) {
@@ -143,14 +172,7 @@ public final class CatalogDecoder {
         if (info.getState() != CollectionState.COLLECTION_CREATED || !emittedPartitions.add(info.getPartitionId())) {
             return Optional.empty();
         }
-        return Optional.of(ChangeEvent.newBuilder()
-                .setCollectionId(collectionId)
-                .setTimestamp(info.getPartitionCreatedTimestamp())
-                .setOrigin(key + "@" + revision)
-                .setPartitionCreated(PartitionCreated.newBuilder()
-                        .setPartitionId(info.getPartitionId())
-                        .setPartitionName(info.getPartitionName()))
-                .build());
+        return Optional.of(partitionCreated(collectionId, info, key, revision));
     }
 
     private Optional<ChangeEvent> dropped(long collectionId, long dbId, long revision, String key) {

@@ -128,8 +128,9 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             KeyValue kv = event.getKeyValue();
             byte[] value = event.getEventType() == WatchEvent.EventType.DELETE ? null : kv.getValue().getBytes();
             emit(output, kv.getKey().toString(StandardCharsets.UTF_8), value, kv.getModRevision());
+            // The last event's revision, not the header's: a restore watches on from exactly there.
+            revision = Math.max(revision, kv.getModRevision());
         }
-        revision = Math.max(revision, response.getHeader().getRevision());
         return InputStatus.MORE_AVAILABLE;
     }
 
@@ -145,9 +146,13 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             }
             snapshot = client.getKVClient().get(prefix, option.build()).get();
         } catch (ExecutionException e) {
-            // The checkpoint's revision was compacted away: a fresh snapshot. Creating what
-            // already exists is idempotent downstream.
-            LOG.warn("etcd revision {} is no longer available ({}); taking a new snapshot", revision, e.getCause().toString());
+            if (!isCompaction(e.getCause())) {
+                throw e; // etcd down or refusing: the job fails over and tries again
+            }
+            // The checkpoint's revision was compacted away while the job was down: a fresh
+            // snapshot, emitted whole (collections and every partition): what downstream knows
+            // already is ignored there, what was created in the gap is announced.
+            LOG.warn("etcd revision {} is compacted away ({}); reading the catalog anew", revision, e.getCause().toString());
             emitSnapshot = true;
             snapshot = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build()).get();
         }
@@ -163,6 +168,13 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
         }
         if (emitSnapshot) {
             events.forEach(e -> output.collect(ChangeRecord.of(e)));
+            if (revision != 0) {
+                // After a compaction gap: partitions of collections created before it.
+                for (KeyValue kv : kvs) {
+                    decoder.partitionOfKnownCollection(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes(),
+                            snapshotRevision).ifPresent(e -> output.collect(ChangeRecord.of(e)));
+                }
+            }
         }
         LOG.info("Source catalog read at etcd revision {}: {} collections{}", snapshotRevision, events.size(),
                 emitSnapshot ? " emitted" : " (restored, not emitted again)");
@@ -170,6 +182,12 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
         watcher = client.getWatchClient().watch(prefix,
                 WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
                 Watch.listener(r -> enqueue(r), e -> enqueue(e)));
+    }
+
+    /** etcd's answer for a revision older than its last compaction. */
+    static boolean isCompaction(Throwable cause) {
+        return cause instanceof io.etcd.jetcd.common.exception.CompactedException
+                || cause != null && String.valueOf(cause.getMessage()).contains("required revision has been compacted");
     }
 
     private boolean isDbKey(KeyValue kv) {
