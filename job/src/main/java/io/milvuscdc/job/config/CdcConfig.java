@@ -1,6 +1,8 @@
 package io.milvuscdc.job.config;
 
 import io.milvuscdc.connectors.mq.MilvusChannels;
+import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.sink.internal.OperationBatcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -70,8 +72,8 @@ public final class CdcConfig implements Serializable {
     public StartupMode startupMode = StartupMode.LATEST;
     public Duration checkpointInterval = Duration.ofSeconds(5);
     public int maxRowsPerBatch = 10_000;
-    public long maxBytesPerBatch = 16L * 1024 * 1024;
-    public Duration targetRequestTimeout = Duration.ofSeconds(60);
+    public long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
+    public Duration targetRequestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
     /** Where checkpoints go when the Flink configuration names no place; null: the Flink configuration's. */
     public String checkpointDir;
 

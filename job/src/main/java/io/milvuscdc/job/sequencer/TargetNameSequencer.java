@@ -8,6 +8,8 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -56,6 +58,8 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     private transient ListState<byte[]> queued;
     /** Commands waiting for the watermark. */
     private transient ListState<byte[]> held;
+    /** Timestamp of the earliest DropDatabase among them: read for every operation, so kept apart. */
+    private transient ValueState<Long> heldDropDatabase;
     private transient Counter skipped;
     private transient boolean draining;
     private transient boolean drainAgain;
@@ -70,6 +74,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
                 new MapStateDescriptor<>("drop-timestamp", Types.STRING, Types.LONG));
         queued = getRuntimeContext().getListState(new ListStateDescriptor<>("queued-operations", BYTES));
         held = getRuntimeContext().getListState(new ListStateDescriptor<>("held-database-commands", BYTES));
+        heldDropDatabase = getRuntimeContext().getState(new ValueStateDescriptor<>("held-drop-database", Types.LONG));
         skipped = getRuntimeContext().getMetricGroup().counter("skippedSuperseded");
     }
 
@@ -80,6 +85,10 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         if (isCommand(op)) {
             held.add(record.operation);
             timers.registerEventTimeTimer(op.getTimestamp());
+            if (isDropDatabase(op)) {
+                Long earliest = heldDropDatabase.value();
+                heldDropDatabase.update(earliest == null ? op.getTimestamp() : Math.min(earliest, op.getTimestamp()));
+            }
             return;
         }
         route(op, out, false);
@@ -92,15 +101,20 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         long watermark = ctx.timerService().currentWatermark();
         List<TargetOperation> due = new ArrayList<>();
         List<byte[]> later = new ArrayList<>();
+        Long earliestDrop = null;
         for (byte[] bytes : held.get()) {
             TargetOperation op = TargetOperation.parseFrom(bytes);
             if (op.getTimestamp() <= watermark) {
                 due.add(op);
             } else {
                 later.add(bytes);
+                if (isDropDatabase(op) && (earliestDrop == null || op.getTimestamp() < earliestDrop)) {
+                    earliestDrop = op.getTimestamp();
+                }
             }
         }
         held.update(later);
+        heldDropDatabase.update(earliestDrop);
         due.sort((a, b) -> Long.compareUnsigned(a.getTimestamp(), b.getTimestamp()));
         for (TargetOperation op : due) {
             route(op, out, false);
@@ -111,13 +125,12 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
 
     /** Whether a drop of this database older than {@code ts} still waits for the watermark. */
     private boolean heldDropDatabaseBefore(long ts) throws Exception {
-        for (byte[] bytes : held.get()) {
-            TargetOperation op = TargetOperation.parseFrom(bytes);
-            if (op.hasDatabaseCommand() && op.getDatabaseCommand().hasDropDatabase() && op.getTimestamp() < ts) {
-                return true;
-            }
-        }
-        return false;
+        Long earliest = heldDropDatabase.value();
+        return earliest != null && earliest < ts;
+    }
+
+    private static boolean isDropDatabase(TargetOperation op) {
+        return op.hasDatabaseCommand() && op.getDatabaseCommand().hasDropDatabase();
     }
 
     private static boolean isCommand(TargetOperation op) {

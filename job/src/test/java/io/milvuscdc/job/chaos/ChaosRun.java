@@ -181,7 +181,7 @@ public final class ChaosRun {
                 long before = checkpoints(flink, job);
                 // Progress between kills: running, and one more checkpoint since the last restart.
                 waitUntil("a checkpoint before the next kill", Duration.ofMinutes(3),
-                        () -> "RUNNING".equals(state(flink, job)) && checkpoints(flink, job) > before);
+                        () -> running(flink, job) && checkpoints(flink, job) > before);
                 if (kills.get() % 2 == 0) {
                     // Right after a checkpoint completes: its committable is being applied.
                     long seen = checkpoints(flink, job);
@@ -197,7 +197,7 @@ public final class ChaosRun {
                 flink.startTaskManager(0);
                 long started = System.nanoTime();
                 waitUntil("the job runs again", Duration.ofMinutes(3), () -> restartsOf(flink, job) > restarts
-                        && "RUNNING".equals(state(flink, job)) && allTasksRunning(flink, job));
+                        && running(flink, job) && allTasksRunning(flink, job));
                 outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
             }
         } catch (Exception e) {
@@ -205,6 +205,23 @@ public final class ChaosRun {
         } finally {
             // Done (or a failed job that takes no more kills): the workload may end, the oracle report.
             killerDone.set(true);
+        }
+    }
+
+    /** Whether the job runs; a failed job stops the killer (the oracle then reports). */
+    private static boolean running(FlinkCluster flink, String job) {
+        String state = state(flink, job);
+        if ("FAILED".equals(state)) {
+            throw new IllegalStateException("The job failed: " + lastFailure(flink, job));
+        }
+        return "RUNNING".equals(state);
+    }
+
+    private static String lastFailure(FlinkCluster flink, String job) {
+        try {
+            return flink.lastFailure(job);
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
         }
     }
 
@@ -226,11 +243,7 @@ public final class ChaosRun {
 
     private static String state(FlinkCluster flink, String job) {
         try {
-            String state = flink.jobState(job);
-            if ("FAILED".equals(state) && Thread.currentThread().getName().equals("chaos-killer")) {
-                throw new IllegalStateException("The job failed: " + flink.lastFailure(job));
-            }
-            return state;
+            return flink.jobState(job);
         } catch (IOException e) {
             return "UNKNOWN";
         }
