@@ -24,8 +24,7 @@ import java.util.function.BooleanSupplier;
  * right after a checkpoint completes, when the committer is applying it) and restarted; then,
  * once the job has caught up, the oracle compares every collection. Prints the figures.
  *
- * <p>{@code scripts/chaos.sh --ops N --kills K --seed S} runs it at any size; {@code ChaosITCase}
- * runs a small one in the test suite.
+ * <p>{@code scripts/chaos.sh --ops N --kills K --seed S} runs it at any size.
  */
 public final class ChaosRun {
 
