@@ -6,30 +6,40 @@ import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.util.clock.RelativeClock;
 
 import java.time.Duration;
 
 /**
  * Event time of the job: the source's hybrid timestamps (TSO). Each DML channel's time ticks
  * promise that nothing at or before them follows on that channel, so a channel's watermark is
- * its latest tick. A channel that has shown no tick (the replicate channel never does) is
- * idle, so it does not hold the job's watermark back; so is a channel that has been silent for
- * {@link #IDLE_AFTER}: the source stops ticking a channel once no collection uses it, and a
- * source reader without any channel has nothing to tick at all. A channel comes back the
- * moment it carries a message again.
+ * its latest tick.
+ *
+ * <p>The replicate channel never ticks: it is idle from its first command on (its commands wait
+ * downstream for the DML channels' watermark, so its own position need not hold it). A DML channel
+ * can fall silent for good: the source stops ticking a channel once no collection uses it. Such a
+ * channel is idle, so that it does not hold the job's watermark back, once it has shown
+ * nothing for {@link #IDLE_AFTER} (after a tick) or {@link #FIRST_TICK_WITHIN} (since it was
+ * opened). Until then a channel that has not ticked yet holds the watermark: right after a start
+ * or a restore, every channel still has to be read from its position, and a channel taken as idle
+ * before its first read would let the others' ticks release commands ahead of its rows and drops.
+ * Silence is measured on Flink's input-activity clock, which stands still while the job is
+ * back-pressured. A channel comes back the moment it carries a message again.
  */
 public final class TimeTickWatermarks {
 
     /** Many times Milvus's tick interval (200 ms): only a channel nobody writes to stays silent this long. */
     public static final Duration IDLE_AFTER = Duration.ofSeconds(3);
 
+    /** Room for a freshly opened channel's first fetch (connection, seek, first poll) on a busy machine. */
+    public static final Duration FIRST_TICK_WITHIN = Duration.ofSeconds(10);
+
     private TimeTickWatermarks() {}
 
     /** For a message-queue source: one generator per channel (split). */
     public static WatermarkStrategy<ChangeRecord> fromTimeTicks() {
-        return WatermarkStrategy.<ChangeRecord>forGenerator(ctx -> new TickGenerator())
-                .withTimestampAssigner((record, recordTimestamp) -> record.timestamp)
-                .withIdleness(IDLE_AFTER);
+        return WatermarkStrategy.<ChangeRecord>forGenerator(ctx -> new TickGenerator(ctx.getInputActivityClock()))
+                .withTimestampAssigner((record, recordTimestamp) -> record.timestamp);
     }
 
     /**
@@ -41,23 +51,38 @@ public final class TimeTickWatermarks {
                 .withTimestampAssigner((record, recordTimestamp) -> record.timestamp);
     }
 
-    private static final class TickGenerator implements WatermarkGenerator<ChangeRecord> {
+    static final class TickGenerator implements WatermarkGenerator<ChangeRecord> {
+        private final RelativeClock clock;
         private long latestTick = Long.MIN_VALUE;
+        private long lastActivityNanos;
+        /** Carried a database or collection command (no collection id) before any tick: the replicate channel. */
+        private boolean commandsOnly;
+
+        TickGenerator(RelativeClock clock) {
+            this.clock = clock;
+            this.lastActivityNanos = clock.relativeTimeNanos();
+        }
 
         @Override
         public void onEvent(ChangeRecord record, long eventTimestamp, WatermarkOutput output) {
+            lastActivityNanos = clock.relativeTimeNanos();
             if (record.timeTick && record.timestamp > latestTick) {
                 latestTick = record.timestamp;
+            } else if (!record.timeTick && record.collectionId == 0 && latestTick == Long.MIN_VALUE) {
+                commandsOnly = true;
             }
         }
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
-            if (latestTick == Long.MIN_VALUE) {
+            Duration silentFor = Duration.ofNanos(clock.relativeTimeNanos() - lastActivityNanos);
+            Duration idleAfter = latestTick == Long.MIN_VALUE ? FIRST_TICK_WITHIN : IDLE_AFTER;
+            if ((commandsOnly && latestTick == Long.MIN_VALUE) || silentFor.compareTo(idleAfter) > 0) {
                 output.markIdle();
-            } else {
+            } else if (latestTick != Long.MIN_VALUE) {
                 output.emitWatermark(new Watermark(latestTick));
             }
+            // Not ticked yet and not silent for long: no watermark, which holds the job's back.
         }
     }
 }

@@ -41,21 +41,84 @@ class TimeTickWatermarksTest {
         throw new AssertionError("no time tick in the capture");
     }
 
+    /** The first replicate-channel command of the Kafka capture (a database or collection command). */
+    private static ChangeRecord capturedCommand() throws Exception {
+        for (WireCaptures.MqMessage m : WireCaptures.load(WireCaptures.MILVUS_2_3_5_KAFKA).messages()) {
+            io.milvus.grpc.MsgType type = MilvusMessageDecoder.typeOf(m.payload);
+            if (type == io.milvus.grpc.MsgType.CreateIndex || type == io.milvus.grpc.MsgType.CreateDatabase) {
+                return ChangeRecord.of(new MilvusMessageDecoder().decode(m.payload, m.origin()).get(0));
+            }
+        }
+        throw new AssertionError("no replicate-channel command in the capture");
+    }
+
+    private static WatermarkGenerator<ChangeRecord> channel(ManualClock clock) {
+        return TimeTickWatermarks.fromTimeTicks().createWatermarkGenerator(new WatermarkGeneratorSupplier.Context() {
+            @Override
+            public MetricGroup getMetricGroup() {
+                return new UnregisteredMetricsGroup();
+            }
+
+            @Override
+            public RelativeClock getInputActivityClock() {
+                return clock;
+            }
+        });
+    }
+
+    private static void advance(ManualClock clock, java.time.Duration by) {
+        clock.advanceTime(by.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Right after a start or a restore no channel has been read yet: one taken as idle before its
+     * first poll let the other channels' ticks (and the catalog's) release an index command before
+     * the old collection's drop on that channel, so it went to the collection about to be dropped
+     * (the randomized kill test's "index missing" failure).
+     */
+    @Test
+    void aChannelNotReadYetHoldsTheWatermarkUntilItsFirstTick() throws Exception {
+        ManualClock clock = new ManualClock();
+        WatermarkGenerator<ChangeRecord> channel = channel(clock);
+        Recorded out = new Recorded();
+        channel.onPeriodicEmit(out);
+        advance(clock, TimeTickWatermarks.IDLE_AFTER.plusSeconds(1));
+        channel.onPeriodicEmit(out);
+        assertEquals(List.of(), out.events, "neither idle nor a watermark before the channel's first tick");
+
+        ChangeRecord tick = capturedTick(0);
+        channel.onEvent(tick, tick.timestamp, out);
+        channel.onPeriodicEmit(out);
+        assertEquals(List.of("wm " + tick.timestamp), out.events);
+    }
+
+    /** A channel no collection uses (never ticked since the job opened it) stops holding the watermark. */
+    @Test
+    void aChannelThatNeverTicksGoesIdleOnceItsFirstTickIsLongOverdue() {
+        ManualClock clock = new ManualClock();
+        WatermarkGenerator<ChangeRecord> channel = channel(clock);
+        Recorded out = new Recorded();
+        advance(clock, TimeTickWatermarks.FIRST_TICK_WITHIN.plusMillis(1));
+        channel.onPeriodicEmit(out);
+        assertEquals(List.of("idle"), out.events);
+    }
+
+    /** The replicate channel never ticks; its commands wait downstream for the DML channels' watermark. */
+    @Test
+    void theReplicateChannelIsIdleFromItsFirstCommand() throws Exception {
+        ManualClock clock = new ManualClock();
+        WatermarkGenerator<ChangeRecord> channel = channel(clock);
+        Recorded out = new Recorded();
+        ChangeRecord command = capturedCommand();
+        channel.onEvent(command, command.timestamp, out);
+        channel.onPeriodicEmit(out);
+        assertEquals(List.of("idle"), out.events);
+    }
+
     @Test
     void aChannelThatStopsTickingGoesIdleAndComesBackWithItsNextMessage() throws Exception {
         ManualClock clock = new ManualClock();
-        WatermarkGenerator<ChangeRecord> channel = TimeTickWatermarks.fromTimeTicks().createWatermarkGenerator(
-                new WatermarkGeneratorSupplier.Context() {
-                    @Override
-                    public MetricGroup getMetricGroup() {
-                        return new UnregisteredMetricsGroup();
-                    }
-
-                    @Override
-                    public RelativeClock getInputActivityClock() {
-                        return clock;
-                    }
-                });
+        WatermarkGenerator<ChangeRecord> channel = channel(clock);
         ChangeRecord first = capturedTick(0);
         ChangeRecord later = capturedTick(60_000);
         Recorded out = new Recorded();
@@ -67,7 +130,6 @@ class TimeTickWatermarksTest {
         clock.advanceTime(TimeTickWatermarks.IDLE_AFTER.toNanos() / 2, java.util.concurrent.TimeUnit.NANOSECONDS);
         channel.onPeriodicEmit(out);
         assertEquals("wm " + first.timestamp, out.last(), "still live within the idle timeout");
-        // Silence is measured from the first periodic emit that saw none.
         clock.advanceTime(TimeTickWatermarks.IDLE_AFTER.toNanos() + 1, java.util.concurrent.TimeUnit.NANOSECONDS);
         channel.onPeriodicEmit(out);
         assertEquals("idle", out.last(), "silent past the timeout: it no longer holds the job's watermark");

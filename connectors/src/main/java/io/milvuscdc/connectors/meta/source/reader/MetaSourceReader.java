@@ -39,10 +39,12 @@ import java.util.concurrent.ExecutionException;
  * next. Every watch response is handled whole within one {@link #pollNext} call, so the
  * revision in a checkpoint always marks a point where all earlier changes were emitted.
  *
- * <p>Whenever everything the watch delivered has been emitted, the reader emits a watermark of
- * {@link #CATALOG_LAG} before now (as a source timestamp): every collection created before that
- * is known downstream. A replicate-channel command (index, load, ...) therefore waits until the
- * catalog shows the collection that existed at its timestamp, not only for the DML channels.
+ * <p>The reader's watermark says that every collection created before it is known downstream, so
+ * that a replicate-channel command (index, load, ...) waits until the catalog shows the collection
+ * that existed at its timestamp, not only for the DML channels. It is {@link #CATALOG_LAG} before
+ * the moment of the last read of etcd that found no catalog key changed after the last emitted
+ * event. An empty watch queue proves nothing: right after a restore the watch has not yet
+ * delivered what changed since the checkpoint's revision.
  */
 public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSplit> {
 
@@ -51,6 +53,8 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
     /** How far behind the wall clock the catalog's watermark stays: the watch's latency and clock skew. */
     public static final java.time.Duration CATALOG_LAG = java.time.Duration.ofSeconds(2);
     private static final long TICK_MS = 200;
+    /** How often etcd is asked whether the catalog changed after the last emitted event. */
+    private static final long COMPLETENESS_CHECK_MS = 500;
 
     private final MetaSourceConfig config;
     private final SourceReaderContext context;
@@ -63,7 +67,12 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
     private java.util.concurrent.ScheduledExecutorService ticker;
     private boolean hasSplit;
     private boolean needsBootstrap;
-    private long revision;
+    /** Revision of the last emitted catalog change; only ever advanced after the emit. */
+    private volatile long revision;
+    /** Wall-clock time of the last read that found nothing after {@link #revision}; MIN_VALUE before any. */
+    private volatile long completeAtMs = Long.MIN_VALUE;
+    private final java.util.concurrent.atomic.AtomicBoolean checking = new java.util.concurrent.atomic.AtomicBoolean();
+    private long lastCheckMs;
 
     public MetaSourceReader(MetaSourceConfig config, SourceReaderContext context) {
         this.config = config;
@@ -110,9 +119,12 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
         }
         Object next = watched.poll();
         if (next == null) {
-            // Everything delivered so far is out: the catalog is complete up to a moment ago.
-            output.emitWatermark(new org.apache.flink.api.common.eventtime.Watermark(
-                    (System.currentTimeMillis() - CATALOG_LAG.toMillis()) << 18));
+            checkCompleteness();
+            long completeAt = completeAtMs;
+            if (completeAt != Long.MIN_VALUE) {
+                output.emitWatermark(new org.apache.flink.api.common.eventtime.Watermark(
+                        (completeAt - CATALOG_LAG.toMillis()) << 18));
+            }
             synchronized (this) {
                 if (watched.isEmpty()) {
                     available = new CompletableFuture<>();
@@ -132,6 +144,28 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             revision = Math.max(revision, kv.getModRevision());
         }
         return InputStatus.MORE_AVAILABLE;
+    }
+
+    /**
+     * Asks etcd, at most every {@link #COMPLETENESS_CHECK_MS}, for catalog keys changed after the
+     * last emitted event. None: every catalog change made before the question is out.
+     */
+    private void checkCompleteness() {
+        long now = System.currentTimeMillis();
+        if (now - lastCheckMs < COMPLETENESS_CHECK_MS || !checking.compareAndSet(false, true)) {
+            return;
+        }
+        lastCheckMs = now;
+        long emitted = revision;
+        // Filtered by revision on the server; keys only. (A count-only answer ignores the filter.)
+        client.getKVClient().get(bytes(config.rootCoordPrefix()), GetOption.builder().isPrefix(true).withKeysOnly(true)
+                        .withMinModRevision(emitted + 1).build())
+                .whenComplete((response, error) -> {
+                    if (error == null && response.getKvs().isEmpty()) {
+                        completeAtMs = Math.max(completeAtMs, now);
+                    }
+                    checking.set(false);
+                });
     }
 
     /** A snapshot when starting afresh; after a restore, only the catalog's memory is rebuilt. */
