@@ -20,24 +20,6 @@ while [ $# -gt 0 ]; do
     *) echo "usage: scripts/chaos.sh [--ops ROWS] [--kills K] [--seed S] [--writers W]" >&2; exit 2 ;;
   esac
 done
-scripts/install-stack.sh
-echo "== building the job and the test classes"
-mvn -B -q install -DskipTests
-mvn -B -q -pl job dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
-
-dir=target/chaos-run
-mkdir -p "$dir"
-stack_dir=${MILVUS_CDC_STACK_DIR:-}
-owned=
-if [ -z "$stack_dir" ]; then
-  stack_dir=$PWD/target/chaos-stack
-  echo "== starting the stack in $stack_dir"
-  python3 scripts/stack.py up --dir "$stack_dir" >/dev/null
-  owned=1
-fi
-stop() { if [ -n "$owned" ]; then python3 scripts/stack.py down --dir "$stack_dir"; fi; }
-trap stop EXIT
-echo "== chaos: seed $seed, $ops rows, $kills kills, $writers writers (log: $dir/run.log, operations: $dir/ops.log)"
-java -cp "job/target/test-classes:$(cat job/target/test-classpath.txt)" io.milvuscdc.job.chaos.ChaosRun \
-  "$stack_dir/stack.json" "$PWD/job/target/milvus-cdc-job.jar" "$PWD/$dir" "$seed" "$ops" "$kills" "$writers" \
-  2> "$dir/run.log"
+. scripts/lib/test-main.sh
+echo "== chaos: seed $seed, $ops rows, $kills kills, $writers writers (operations: target/chaos-run/ops.log)"
+run_test_main chaos io.milvuscdc.job.chaos.ChaosRun "$seed" "$ops" "$kills" "$writers"

@@ -9,6 +9,10 @@ import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.MilvusPulsarSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.PulsarAccessCheck;
 import io.milvuscdc.connectors.sink.MilvusSink;
+import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.sink.internal.MilvusTargetException;
+import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
+import io.milvuscdc.connectors.sink.internal.TargetWriteProbe;
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
@@ -18,7 +22,10 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -98,6 +105,23 @@ public final class CdcPipeline {
         }
     }
 
+    /**
+     * A target that cannot take this job's writes at all (replicate mode, refused credentials)
+     * stops the submission with the fix, instead of a job that starts and stops at its first row.
+     */
+    static void checkTargetTakesWrites(CdcConfig config) {
+        MilvusTargetConfig target = new MilvusTargetConfig(config.targetUri, config.targetToken, config.targetRetryTimeout,
+                config.targetRequestTimeout);
+        try (TargetMilvusClient client = new TargetMilvusClient(target)) {
+            TargetWriteProbe.check(client);
+        } catch (MilvusTargetException e) {
+            throw new ConfigException("targetConfig", "the target Milvus at " + config.targetUri + " takes no writes: "
+                    + e.getMessage(), "Fix the target as said, or set targetConfig.token to credentials it accepts");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** A refused token or a wrong address stops the submission, naming the key to fix. */
     private static void checkPulsarAccess(CdcConfig config, String topic) {
         try {
@@ -115,14 +139,18 @@ public final class CdcPipeline {
 
     public static void build(StreamExecutionEnvironment env, CdcConfig config) {
         env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        // Buffered operations and the catalog can outgrow the heap: keyed state lives in RocksDB.
+        // Buffered operations, operations waiting for their checkpoint and the catalog can outgrow
+        // the heap: keyed state lives in RocksDB.
         Configuration state = new Configuration();
         state.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        // The sink's pending operations are state too: each checkpoint uploads only what is new.
+        state.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         if (config.checkpointDir != null) {
             state.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir);
         }
         env.configure(state);
         requireDurableCheckpoints(env);
+        checkTargetTakesWrites(config);
 
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)
@@ -156,14 +184,18 @@ public final class CdcPipeline {
                 .uid(UID_NAME_SEQUENCER)
                 .name("Target database sequencer");
 
-        operations.sinkTo(MilvusSink.builder()
-                        .setUri(config.targetUri)
-                        .setToken(config.targetToken)
-                        .setRetryTimeout(config.targetRetryTimeout)
-                        .setRequestTimeout(config.targetRequestTimeout)
-                        .setMaxRowsPerBatch(config.maxRowsPerBatch)
-                        .setMaxBytesPerBatch(config.maxBytesPerBatch)
-                        .build())
+        // The sink keeps the sequencer's keys (target database) and is chained to it: no shuffle.
+        KeyedStream<OperationRecord, String> perDatabase =
+                DataStreamUtils.reinterpretAsKeyedStream(operations, TargetNameSequencer.BY_DATABASE, Types.STRING);
+        MilvusSink.builder()
+                .setUri(config.targetUri)
+                .setToken(config.targetToken)
+                .setRetryTimeout(config.targetRetryTimeout)
+                .setRequestTimeout(config.targetRequestTimeout)
+                .setMaxRowsPerBatch(config.maxRowsPerBatch)
+                .setMaxBytesPerBatch(config.maxBytesPerBatch)
+                .build()
+                .addTo(perDatabase)
                 .uid(UID_SINK)
                 .name("Target Milvus");
 

@@ -1,28 +1,25 @@
 package io.milvuscdc.connectors.sink;
 
 import io.milvuscdc.connectors.event.OperationRecord;
-import io.milvuscdc.connectors.sink.internal.MilvusCommittable;
-import io.milvuscdc.connectors.sink.internal.MilvusCommittableSerializer;
-import io.milvuscdc.connectors.sink.internal.MilvusCommitter;
-import io.milvuscdc.connectors.sink.internal.MilvusSinkWriter;
+import io.milvuscdc.connectors.sink.internal.MilvusSinkOperator;
 import io.milvuscdc.connectors.sink.internal.OperationBatcher;
+import io.milvuscdc.connectors.sink.internal.TargetClient;
+import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
 
-import org.apache.flink.api.connector.sink2.Committer;
-import org.apache.flink.api.connector.sink2.CommitterInitContext;
-import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
-import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SupportsCommitter;
-import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
- * Writes target operations to a Milvus through its public API, exactly once: the writer
- * batches each checkpoint's operations, the committer applies them after the checkpoint
- * completes, and every operation is idempotent when applied again in order.
+ * Writes target operations to a Milvus through its public API, exactly once: operations wait in
+ * keyed state (RocksDB) until their checkpoint completes, then are applied in order; every
+ * operation is idempotent when applied again after a failure. Added to a stream keyed so that the
+ * operations that must keep their order (one target database's) share a key.
  */
-public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitter<MilvusCommittable> {
+public final class MilvusSink implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -40,27 +37,10 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
         return new Builder();
     }
 
-    @Override
-    public CommittingSinkWriter<OperationRecord, MilvusCommittable> createWriter(WriterInitContext context) {
-        return new MilvusSinkWriter(maxRowsPerBatch, maxBytesPerBatch, context.getTaskInfo().getIndexOfThisSubtask(),
-                context.getRestoredCheckpointId().orElse(0L));
-    }
-
-    /** Flink 1.x still declares this one abstract; it is never called with 2.x-ready callers. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public CommittingSinkWriter<OperationRecord, MilvusCommittable> createWriter(InitContext context) {
-        return new MilvusSinkWriter(maxRowsPerBatch, maxBytesPerBatch, context.getSubtaskId(), context.getRestoredCheckpointId().orElse(0L));
-    }
-
-    @Override
-    public Committer<MilvusCommittable> createCommitter(CommitterInitContext context) {
-        return new MilvusCommitter(target, context.metricGroup());
-    }
-
-    @Override
-    public SimpleVersionedSerializer<MilvusCommittable> getCommittableSerializer() {
-        return new MilvusCommittableSerializer();
+    /** The sink's operator on {@code operations}; give it a stable uid. */
+    public <K> SingleOutputStreamOperator<Void> addTo(KeyedStream<OperationRecord, K> operations) {
+        return operations.transform("Target Milvus", Types.VOID,
+                new MilvusSinkOperator(target, maxRowsPerBatch, maxBytesPerBatch, (TargetClient.Factory) TargetMilvusClient::new));
     }
 
     /** Builds a {@link MilvusSink}. */
@@ -94,7 +74,7 @@ public final class MilvusSink implements Sink<OperationRecord>, SupportsCommitte
             return this;
         }
 
-        /** Serialized bytes per Upsert/Delete call; below the target's gRPC limit. */
+        /** Serialized bytes per Upsert/Delete call, below the target's gRPC limit; also what one apply step holds. */
         public Builder setMaxBytesPerBatch(long maxBytesPerBatch) {
             this.maxBytesPerBatch = maxBytesPerBatch;
             return this;

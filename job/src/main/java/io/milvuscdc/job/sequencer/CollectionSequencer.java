@@ -3,22 +3,18 @@ package io.milvuscdc.job.sequencer;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
-import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CollectionCreated;
 import io.milvuscdc.connectors.event.proto.CreatePartition;
-import io.milvuscdc.connectors.event.proto.DatabaseCommand;
 import io.milvuscdc.connectors.event.proto.DropPartition;
 import io.milvuscdc.connectors.event.proto.PartitionCreated;
 import io.milvuscdc.connectors.event.proto.PartitionDropped;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.DropCollection;
-import io.milvuscdc.connectors.event.proto.InsertedKeys;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
 import io.milvuscdc.connectors.event.proto.RowsInserted;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
-import io.milvuscdc.connectors.mq.MilvusMessageDecoder;
 import io.milvuscdc.job.config.Selection;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -43,30 +39,25 @@ import io.milvus.grpc.IDs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * One ordered stream of target operations per source collection (keyed by collection id,
- * state in RocksDB).
+ * state in RocksDB): a thin operator over small plain classes, each owning its part of the state.
  *
  * <ul>
- *   <li>Rows wait until their collection is known: the catalog (etcd) and the rows (MQ) come
- *       from two sources with no order between them.</li>
- *   <li>An upsert arrives as an Insert then a Delete of the same keys at the same timestamp;
- *       on the target the Insert is an upsert already, so those keys leave the Delete.</li>
- *   <li>A drop is applied once every physical channel of the collection has delivered its
- *       DropCollection: no earlier row of any shard can follow it.</li>
- *   <li>Rows for a partition wait until the partition is known; a partition drop, like a
- *       collection drop, waits for every physical channel's DropPartition.</li>
- *   <li>Collections outside the {@link Selection} are skipped and counted; kept ones get
- *       their target names here.</li>
- *   <li>Key 0 carries what names no collection id: the replicate channel's database and
- *       collection commands, mapped to target names here and ordered downstream by
- *       {@link TargetNameSequencer}.</li>
+ *   <li>{@link PendingEvents}: rows wait until their collection and partition are known (the
+ *       catalog (etcd) and the rows (MQ) come from two sources with no order between them).</li>
+ *   <li>{@link UpsertReassembly}: an upsert's Insert and Delete at one timestamp stay one upsert.</li>
+ *   <li>{@link DropBarrier}: a collection or partition drop is applied once every physical
+ *       channel of the collection has delivered it: no earlier row of any shard can follow it.</li>
+ *   <li>{@link TargetNaming}: collections outside the {@link Selection} are skipped and counted;
+ *       kept ones get their target names. Key 0 carries what names no collection id: the
+ *       replicate channel's database and collection commands, mapped here and ordered
+ *       downstream by {@link TargetNameSequencer}.</li>
  *   <li>Undecodable messages go to the dead-letter output, counted and logged.</li>
  * </ul>
  */
@@ -81,50 +72,48 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
 
-    private final Selection selection;
+    private final TargetNaming naming;
 
     private transient ValueState<byte[]> collection;
     private transient ValueState<Boolean> dropped;
     private transient ValueState<Boolean> excluded;
     /** Known partitions: id → name. */
     private transient MapState<Long, String> partitions;
-    /** DropPartition seen: "{partitionId}/{channel}". */
-    private transient MapState<String, Boolean> droppedPartitionChannels;
+    /** Partitions whose drop barrier completed: id → true (ids are never reused). */
+    private transient MapState<Long, Boolean> droppedPartitions;
     /** Timestamp of a DropCollection seen before the collection was known. */
     private transient ValueState<Long> unknownDrop;
-    /** Partitions whose drop barrier completed: id → true. */
-    private transient MapState<Long, Boolean> droppedPartitions;
-    private transient ListState<byte[]> pending;
-    private transient ValueState<Integer> pendingSize;
-    /** Keys written by Inserts, per "{vchannel}@{timestamp}", until the watermark passes the timestamp. */
-    private transient MapState<String, byte[]> lastInserted;
-    private transient MapState<String, Boolean> droppedChannels;
+    private transient PendingEvents pending;
+    private transient UpsertReassembly upserts;
+    private transient DropBarrier collectionDrops;
+    private transient DropBarrier partitionDrops;
     private transient Counter deadLettered;
     private transient Counter buffered;
     private transient Counter skipped;
     private transient TimerService timers;
 
     public CollectionSequencer(Selection selection) {
-        this.selection = selection;
+        this.naming = new TargetNaming(selection);
     }
 
     @Override
     public void open(OpenContext openContext) {
+        // State names are part of savepoint compatibility: never change them.
         collection = getRuntimeContext().getState(new ValueStateDescriptor<>("collection", BYTES));
         dropped = getRuntimeContext().getState(new ValueStateDescriptor<>("dropped", Types.BOOLEAN));
-        pending = getRuntimeContext().getListState(new ListStateDescriptor<>("pending", BYTES));
-        pendingSize = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-size", Types.INT));
-        lastInserted = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("last-inserted", Types.STRING, BYTES));
-        droppedChannels = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN));
         excluded = getRuntimeContext().getState(new ValueStateDescriptor<>("excluded", Types.BOOLEAN));
         partitions = getRuntimeContext().getMapState(new MapStateDescriptor<>("partitions", Types.LONG, Types.STRING));
-        unknownDrop = getRuntimeContext().getState(new ValueStateDescriptor<>("unknown-drop", Types.LONG));
         droppedPartitions = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("dropped-partitions", Types.LONG, Types.BOOLEAN));
-        droppedPartitionChannels = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("dropped-partition-channels", Types.STRING, Types.BOOLEAN));
+        unknownDrop = getRuntimeContext().getState(new ValueStateDescriptor<>("unknown-drop", Types.LONG));
+        pending = new PendingEvents(getRuntimeContext().getListState(new ListStateDescriptor<>("pending", BYTES)),
+                getRuntimeContext().getState(new ValueStateDescriptor<>("pending-size", Types.INT)));
+        upserts = new UpsertReassembly(getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("last-inserted", Types.STRING, BYTES)));
+        collectionDrops = new DropBarrier(getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN)));
+        partitionDrops = new DropBarrier(getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("dropped-partition-channels", Types.STRING, Types.BOOLEAN)));
         skipped = getRuntimeContext().getMetricGroup().counter("skippedBySelection");
         deadLettered = getRuntimeContext().getMetricGroup().counter("deadLettered");
         buffered = getRuntimeContext().getMetricGroup().counter("bufferedBeforeCollection");
@@ -140,12 +129,14 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             ctx.output(DEAD_LETTER, record);
             return;
         }
-        if (event.hasDatabaseCommand()) {
-            databaseCommand(event, out);
-            return;
-        }
-        if (event.hasCollectionCommand()) {
-            collectionCommand(event, out);
+        if (event.hasDatabaseCommand() || event.hasCollectionCommand()) {
+            Optional<TargetOperation> mapped = event.hasDatabaseCommand()
+                    ? naming.databaseCommand(event) : naming.collectionCommand(event);
+            if (mapped.isPresent()) {
+                out.collect(OperationRecord.of(mapped.get()));
+            } else {
+                skipped.inc();
+            }
             return;
         }
         if (Boolean.TRUE.equals(dropped.value())) {
@@ -169,109 +160,29 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             unknownDrop.update(event.getTimestamp());
             timers.registerEventTimeTimer(event.getTimestamp());
         }
-        // Rows keep their order behind rows that wait; catalog and drop events need not.
-        boolean rowsBehindRows = isRows(event) && pendingCount() > 0;
+        boolean rowsBehindRows = PendingEvents.isRows(event) && pending.count() > 0;
         if (known == null || rowsBehindRows || !apply(CollectionCreated.parseFrom(known), event, out)) {
             pending.add(record.event);
-            pendingSize.update(pendingCount() + 1);
             buffered.inc();
         }
-    }
-
-    private static boolean isRows(ChangeEvent event) {
-        return event.hasRowsInserted() || event.hasRowsDeleted();
-    }
-
-    private int pendingCount() throws Exception {
-        Integer n = pendingSize.value();
-        return n == null ? 0 : n;
-    }
-
-    private void databaseCommand(ChangeEvent event, Collector<OperationRecord> out) {
-        DatabaseCommand command = event.getDatabaseCommand();
-        if (!selection.includesDatabase(command.getDbName())) {
-            skipped.inc();
-            return;
-        }
-        String target = selection.targetDatabase(command.getDbName());
-        DatabaseCommand.Builder mapped = command.toBuilder().setDbName(target);
-        if (mapped.hasCreateDatabase()) {
-            mapped.getCreateDatabaseBuilder().setDbName(target);
-        } else if (mapped.hasDropDatabase()) {
-            mapped.getDropDatabaseBuilder().setDbName(target);
-        }
-        out.collect(OperationRecord.of(TargetOperation.newBuilder()
-                .setDatabase(target)
-                .setTimestamp(event.getTimestamp())
-                .setDatabaseCommand(mapped)
-                .build()));
-    }
-
-    private void collectionCommand(ChangeEvent event, Collector<OperationRecord> out) {
-        CollectionCommand command = event.getCollectionCommand();
-        String db = command.getDbName();
-        if (!selection.includesCollection(db, command.getCollectionName())) {
-            skipped.inc();
-            return;
-        }
-        String targetDb = selection.targetDatabase(db);
-        String target = selection.targetCollection(db, command.getCollectionName());
-        // The request keeps its own names too: the sink sends it as it is.
-        CollectionCommand.Builder mapped = command.toBuilder().setDbName(targetDb).setCollectionName(target);
-        switch (mapped.getCommandCase()) {
-            case CREATE_INDEX:
-                mapped.getCreateIndexBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case DROP_INDEX:
-                mapped.getDropIndexBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case LOAD_COLLECTION:
-                mapped.getLoadCollectionBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case RELEASE_COLLECTION:
-                mapped.getReleaseCollectionBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case LOAD_PARTITIONS:
-                mapped.getLoadPartitionsBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case RELEASE_PARTITIONS:
-                mapped.getReleasePartitionsBuilder().setDbName(targetDb).setCollectionName(target);
-                break;
-            case FLUSH:
-                mapped.getFlushBuilder().setDbName(targetDb).clearCollectionNames().addCollectionNames(target);
-                break;
-            default:
-                break;
-        }
-        out.collect(OperationRecord.of(TargetOperation.newBuilder()
-                .setDatabase(targetDb)
-                .setCollection(target)
-                .setTimestamp(event.getTimestamp())
-                .setCollectionCommand(mapped)
-                .build()));
     }
 
     private void onCreated(ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         if (collection.value() != null) {
             return; // seen again after a restore's snapshot
         }
-        CollectionCreated created = event.getCollectionCreated();
-        String db = databaseOf(created);
-        if (!selection.includesCollection(db, created.getCollectionName())) {
-            LOG.info("Collection {}.{} (id {}) is outside the selection: not replicated", db,
-                    created.getCollectionName(), event.getCollectionId());
+        CollectionCreated source = event.getCollectionCreated();
+        Optional<CollectionCreated> mapped = naming.collection(source, event.getTimestamp());
+        if (mapped.isEmpty()) {
+            LOG.info("Collection {}.{} (id {}) is outside the selection: not replicated", TargetNaming.databaseOf(source),
+                    source.getCollectionName(), event.getCollectionId());
             excluded.update(true);
             pending.clear();
-            pendingSize.clear();
             skipped.inc();
             return;
         }
         // Target names and the incarnation (create time) travel with the collection's state.
-        created = created.toBuilder()
-                .setDbName(selection.targetDatabase(db))
-                .setCollectionName(selection.targetCollection(db, created.getCollectionName()))
-                .setIncarnation(event.getTimestamp())
-                .build();
+        CollectionCreated created = mapped.get();
         collection.update(created.toByteArray());
         for (int i = 0; i < created.getPartitionIdsCount(); i++) {
             partitions.put(created.getPartitionIds(i), created.getPartitionNames(i));
@@ -288,38 +199,15 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         replayPending(created, out);
     }
 
-    /**
-     * Applies what waited, in arrival order, keeping what still has to wait: rows stay behind
-     * the first rows that wait; a replayed partition create or drop can unblock earlier events.
-     */
     private void replayPending(CollectionCreated created, Collector<OperationRecord> out) throws Exception {
-        if (pendingCount() == 0) {
-            return;
-        }
-        List<byte[]> queue = new ArrayList<>();
-        pending.get().forEach(queue::add);
-        pending.clear();
-        pendingSize.clear();
-        boolean progress = true;
-        while (progress && !queue.isEmpty()) {
-            progress = false;
-            boolean rowsBlocked = false;
-            List<byte[]> still = new ArrayList<>();
-            for (byte[] bytes : queue) {
-                ChangeEvent event = ChangeEvent.parseFrom(bytes);
-                boolean rows = isRows(event);
-                if (collection.value() == null || (rows && rowsBlocked) || !apply(created, event, out)) {
-                    still.add(bytes);
-                    rowsBlocked |= rows;
-                } else {
-                    progress = true;
-                }
-            }
-            queue = still;
-        }
-        if (collection.value() != null) {
-            pending.update(queue);
-            pendingSize.update(queue.size());
+        pending.replay(e -> apply(created, e, out), this::collectionKnown);
+    }
+
+    private boolean collectionKnown() {
+        try {
+            return collection.value() != null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -379,16 +267,11 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private void partitionDropped(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
             throws Exception {
         PartitionDropped drop = event.getPartitionDropped();
-        droppedPartitionChannels.put(drop.getPartitionId() + "/" + drop.getChannel(), true);
-        for (String channel : physicalChannels(created, event.getCollectionId())) {
-            if (!droppedPartitionChannels.contains(drop.getPartitionId() + "/" + channel)) {
-                return;
-            }
+        if (!partitionDrops.arrive(drop.getPartitionId() + "/", drop.getChannel(),
+                physicalChannels(created, event.getCollectionId()))) {
+            return;
         }
-        for (String channel : physicalChannels(created, event.getCollectionId())) {
-            droppedPartitionChannels.remove(drop.getPartitionId() + "/" + channel);
-        }
-        // Partition ids are never reused: remembered, so that a late PartitionCreated cannot bring it back.
+        // Remembered, so that a late PartitionCreated cannot bring it back.
         droppedPartitions.put(drop.getPartitionId(), true);
         if (partitions.contains(drop.getPartitionId())) {
             partitions.remove(drop.getPartitionId());
@@ -413,31 +296,14 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                         .setPrimaryField(pk.getName())
                         .addAllFieldsData(rows.getFieldsDataList()))
                 .build()));
-        // Kept per shard and timestamp, not just the shard's latest: another writer's insert
-        // may come between an upsert's Insert and its Delete.
-        String at = insertedAt(rows.getVchannel(), event.getTimestamp());
-        byte[] previous = lastInserted.get(at);
-        IDs keys = keysOf(rows.getFieldsDataList(), pk);
-        InsertedKeys.Builder inserted = InsertedKeys.newBuilder().setTimestamp(event.getTimestamp());
-        inserted.setKeys(previous == null ? keys : InsertedKeys.parseFrom(previous).getKeys().toBuilder().mergeFrom(keys).build());
-        lastInserted.put(at, inserted.build().toByteArray());
-        // Forgotten once the watermark passes: the shard's Delete at this timestamp has come by then.
+        upserts.inserted(rows.getVchannel(), event.getTimestamp(), keysOf(rows.getFieldsDataList(), pk));
         timers.registerEventTimeTimer(event.getTimestamp());
-    }
-
-    private static String insertedAt(String vchannel, long timestamp) {
-        return vchannel + "@" + timestamp;
     }
 
     private void delete(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         RowsDeleted rows = event.getRowsDeleted();
-        IDs keys = rows.getPrimaryKeys();
-        byte[] inserted = lastInserted.get(insertedAt(rows.getVchannel(), event.getTimestamp()));
-        if (inserted != null) {
-            // An upsert: the Insert at this timestamp wrote these keys anew, the Delete only removes older rows.
-            keys = without(keys, InsertedKeys.parseFrom(inserted).getKeys());
-        }
-        if (keys.getIntId().getDataCount() == 0 && keys.getStrId().getDataCount() == 0) {
+        IDs keys = upserts.deleted(rows.getVchannel(), event.getTimestamp(), rows.getPrimaryKeys());
+        if (UpsertReassembly.isEmpty(keys)) {
             return;
         }
         FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
@@ -452,46 +318,31 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<OperationRecord> out) throws Exception {
         long watermark = ctx.timerService().currentWatermark();
-        List<String> done = new ArrayList<>();
-        for (String at : lastInserted.keys()) {
-            int sep = at.lastIndexOf('@');
-            // Entries of earlier versions were keyed by shard alone: they are stale too.
-            if (sep < 0 || Long.parseLong(at.substring(sep + 1)) <= watermark) {
-                done.add(at);
-            }
-        }
-        for (String at : done) {
-            lastInserted.remove(at);
-        }
+        upserts.forgetUpTo(watermark);
         Long drop = unknownDrop.value();
         if (drop != null && drop <= watermark && collection.value() == null && !Boolean.TRUE.equals(dropped.value())) {
             LOG.warn("Collection id {} was dropped (source timestamp {}) and the catalog never showed it: "
-                    + "{} waiting operations of it are discarded, as on the source", ctx.getCurrentKey(), drop, pendingCount());
+                    + "{} waiting operations of it are discarded, as on the source", ctx.getCurrentKey(), drop, pending.count());
             pending.clear();
-            pendingSize.clear();
             unknownDrop.clear();
             dropped.update(true);
         }
     }
 
     private void shardDropped(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
-        droppedChannels.put(event.getShardDropped().getVchannel(), true);
-        for (String channel : physicalChannels(created, event.getCollectionId())) {
-            if (!droppedChannels.contains(channel)) {
-                return;
-            }
+        if (!collectionDrops.arrive("", event.getShardDropped().getVchannel(), physicalChannels(created, event.getCollectionId()))) {
+            return;
         }
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                 .setDropCollection(DropCollection.getDefaultInstance())
                 .build()));
         collection.clear();
-        lastInserted.clear();
-        droppedChannels.clear();
-        droppedPartitionChannels.clear();
+        upserts.clear();
+        collectionDrops.clear();
+        partitionDrops.clear();
         droppedPartitions.clear();
         partitions.clear();
         pending.clear();
-        pendingSize.clear();
         dropped.update(true);
     }
 
@@ -520,10 +371,6 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         return created.getSchema().getFieldsList().stream().anyMatch(f -> f.getIsPartitionKey()) ? "" : sourcePartition;
     }
 
-    private static String databaseOf(CollectionCreated created) {
-        return created.getDbName().isEmpty() ? MilvusMessageDecoder.DEFAULT_DATABASE : created.getDbName();
-    }
-
     static IDs keysOf(List<FieldData> columns, FieldSchema pk) {
         for (FieldData column : columns) {
             if (column.getFieldId() == pk.getFieldID() || column.getFieldName().equals(pk.getName())) {
@@ -537,22 +384,5 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             }
         }
         return IDs.getDefaultInstance();
-    }
-
-    static IDs without(IDs keys, IDs remove) {
-        if (keys.hasStrId()) {
-            Set<String> gone = new HashSet<>(remove.getStrId().getDataList());
-            List<String> left = new ArrayList<>();
-            keys.getStrId().getDataList().stream().filter(k -> !gone.contains(k)).forEach(left::add);
-            IDs.Builder ids = IDs.newBuilder();
-            ids.getStrIdBuilder().addAllData(left);
-            return ids.build();
-        }
-        Set<Long> gone = new HashSet<>(remove.getIntId().getDataList());
-        List<Long> left = new ArrayList<>();
-        keys.getIntId().getDataList().stream().filter(k -> !gone.contains(k)).forEach(left::add);
-        IDs.Builder ids = IDs.newBuilder();
-        ids.getIntIdBuilder().addAllData(left);
-        return ids.build();
     }
 }

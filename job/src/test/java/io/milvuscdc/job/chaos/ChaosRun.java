@@ -69,22 +69,11 @@ public final class ChaosRun {
         MilvusClientV2 source = MilvusTables.connect(stack.source());
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
-            Path cdcYaml = dir.resolve("cdc.yaml");
-            Files.writeString(cdcYaml, String.join("\n",
-                    "sourceConfig:",
-                    "  etcd:",
-                    "    address: [" + stack.etcdEndpoint() + "]",
-                    "    rootPath: " + stack.source().etcdRootPath(),
-                    "    metaSubPath: " + stack.source().metaSubPath(),
-                    "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
-                    "  kafka:",
-                    "    address: " + stack.kafkaBootstrap(),
-                    "targetConfig:",
-                    "  uri: " + stack.target().uri(),
+            Path cdcYaml = FlinkCluster.cdcYaml(stack, dir,
                     "  retryTimeout: 5min",
                     "selection:",
                     "  include: ['*." + "chaos_*" + run + "', 'chaos_db_" + run + ".*']",
-                    "checkpointInterval: 2s", ""));
+                    "checkpointInterval: 2s");
             String job = flink.submit(jar, "--config", cdcYaml.toString());
             waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, job)));
             // Let the sources start reading before the first write ("latest" starts at submission).

@@ -49,9 +49,41 @@ public final class FlinkCluster implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Writes {@code dir/cdc.yaml} for the stack's source (Kafka) and target, with {@code extra}
+     * lines (selection, intervals) appended; returns its path.
+     */
+    public static Path cdcYaml(MilvusStack stack, Path dir, String... extra) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "sourceConfig:",
+                "  etcd:",
+                "    address: [" + stack.etcdEndpoint() + "]",
+                "    rootPath: " + stack.source().etcdRootPath(),
+                "    metaSubPath: " + stack.source().metaSubPath(),
+                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
+                "  kafka:",
+                "    address: " + stack.kafkaBootstrap(),
+                "targetConfig:",
+                "  uri: " + stack.target().uri()));
+        lines.addAll(List.of(extra));
+        lines.add("");
+        Path file = dir.resolve("cdc.yaml");
+        Files.writeString(file, String.join("\n", lines));
+        return file;
+    }
+
     /** {@code flink run -d jar args...}; returns the job id. */
     public String submit(Path jar, String... args) throws IOException, InterruptedException {
-        List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d", jar.toString()));
+        return submitFrom(null, jar, args);
+    }
+
+    /** {@code flink run -d [-s savepoint] jar args...}; returns the job id. */
+    public String submitFrom(String savepoint, Path jar, String... args) throws IOException, InterruptedException {
+        List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d"));
+        if (savepoint != null) {
+            cli.addAll(List.of("-s", savepoint));
+        }
+        cli.add(jar.toString());
         cli.addAll(List.of(args));
         String out = script(cli.toArray(new String[0]));
         Matcher m = Pattern.compile("JobID ([0-9a-f]{32})").matcher(out);
@@ -108,6 +140,36 @@ public final class FlinkCluster implements AutoCloseable {
 
     public int registeredTaskManagers() throws IOException {
         return get("/overview").get("taskmanagers").asInt();
+    }
+
+    /** {@code flink stop --savepointPath dir}: the job stops after a savepoint; returns its path. */
+    public String stopWithSavepoint(String jobId, Path savepoints) throws IOException, InterruptedException {
+        String out = script("flink", "--dir", dir.toString(), "--", "stop", "--savepointPath", savepoints.toUri().toString(),
+                jobId);
+        Matcher m = Pattern.compile("Savepoint completed\\. Path: (\\S+)").matcher(out);
+        if (!m.find()) {
+            throw new IOException("flink stop gave no savepoint path:\n" + out);
+        }
+        return m.group(1);
+    }
+
+    /** Heap in use on the (first) TaskManager, in bytes. */
+    public long taskManagerHeapUsed() throws IOException {
+        return taskManagerMetric("Status.JVM.Memory.Heap.Used");
+    }
+
+    /** The (first) TaskManager's heap limit, in bytes. */
+    public long taskManagerHeapMax() throws IOException {
+        return taskManagerMetric("Status.JVM.Memory.Heap.Max");
+    }
+
+    private long taskManagerMetric(String name) throws IOException {
+        JsonNode managers = get("/taskmanagers").get("taskmanagers");
+        if (managers == null || managers.size() == 0) {
+            return 0;
+        }
+        JsonNode metric = get("/taskmanagers/" + managers.get(0).get("id").asText() + "/metrics?get=" + name);
+        return metric.size() == 0 ? 0 : metric.get(0).get("value").asLong();
     }
 
     /** {@code flink cancel}. */

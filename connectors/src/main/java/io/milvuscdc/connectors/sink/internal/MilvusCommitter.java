@@ -3,7 +3,6 @@ package io.milvuscdc.connectors.sink.internal;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
-import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -11,10 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.Collection;
+import java.util.List;
 
 /**
- * Applies each completed checkpoint's operations to the target, in order.
+ * Applies a completed checkpoint's operations to the target, in order (called by
+ * {@link MilvusSinkOperator} with one bounded chunk at a time).
  *
  * <p>An unavailable target (down, rate limited, over quota, a call past its deadline) is retried
  * with exponential backoff, the pipeline backing up meanwhile, until the retry timeout; then the
@@ -24,7 +24,7 @@ import java.util.Collection;
  * loop) with the collection, the operation, the reason and the fix; the committable stays in the
  * last checkpoint, to be applied again when the job is resumed from it.
  */
-public final class MilvusCommitter implements Committer<MilvusCommittable> {
+public final class MilvusCommitter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MilvusCommitter.class);
 
@@ -51,12 +51,10 @@ public final class MilvusCommitter implements Committer<MilvusCommittable> {
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
     }
 
-    @Override
-    public void commit(Collection<CommitRequest<MilvusCommittable>> requests) throws IOException, InterruptedException {
-        for (CommitRequest<MilvusCommittable> request : requests) {
-            for (TargetOperation op : request.getCommittable().batch().getOperationsList()) {
-                applyWithRetry(op);
-            }
+    /** Applies the operations in order; returns once the target has taken (or superseded) each. */
+    public void apply(List<TargetOperation> operations) throws IOException, InterruptedException {
+        for (TargetOperation op : operations) {
+            applyWithRetry(op);
         }
     }
 

@@ -37,6 +37,8 @@ public final class OperationBatcher {
     private final long maxBytesPerBatch;
     private final List<Entry> entries = new ArrayList<>();
     private final Map<String, Entry> lastByCollection = new HashMap<>();
+    private int heldRows;
+    private long heldBytes;
 
     public OperationBatcher(int maxRowsPerBatch) {
         this(maxRowsPerBatch, DEFAULT_MAX_BYTES);
@@ -54,6 +56,8 @@ public final class OperationBatcher {
             }
             return;
         }
+        heldRows += rows(op);
+        heldBytes += bytes(op);
         String collection = op.getDatabase() + "." + op.getCollection();
         if (op.hasDatabaseCommand()) {
             // A barrier for the database's collections: nothing later merges into a request before it.
@@ -76,12 +80,24 @@ public final class OperationBatcher {
         return entries.size();
     }
 
+    /** Rows of the operations held (before de-duplication). */
+    public int rows() {
+        return heldRows;
+    }
+
+    /** Serialized bytes of the rows and keys held. */
+    public long bytes() {
+        return heldBytes;
+    }
+
     /** The batched operations, in apply order; the batcher is empty afterwards. */
     public List<TargetOperation> drain() {
         List<TargetOperation> out = new ArrayList<>(entries.size());
         entries.forEach(e -> out.add(e.build()));
         entries.clear();
         lastByCollection.clear();
+        heldRows = 0;
+        heldBytes = 0;
         return out;
     }
 

@@ -1,12 +1,10 @@
 package io.milvuscdc.connectors.sink.internal;
 
-import io.milvuscdc.connectors.event.proto.CommittableBatch;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException.Kind;
 
-import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 
@@ -61,7 +59,7 @@ class MilvusCommitterTest {
         ScriptedClient client = new ScriptedClient(List.of(denied));
         MilvusCommitter committer = committer(client, Duration.ofMinutes(1));
         SuppressRestartsException stop = assertThrows(SuppressRestartsException.class,
-                () -> committer.commit(List.of(request(upsert(1), upsert(2)))));
+                () -> committer.apply(List.of(upsert(1), upsert(2))));
         assertTrue(stop.getCause().getMessage().contains("ttMsgEnabled: true"), stop.getCause().getMessage());
         assertEquals(List.of(), client.applied, "neither the refused operation nor any after it is done");
     }
@@ -71,7 +69,7 @@ class MilvusCommitterTest {
         ScriptedClient client = new ScriptedClient(List.of(new MilvusTargetException("schema differs", Kind.REFUSED, null)));
         MilvusCommitter committer = committer(client, Duration.ofMinutes(1));
         SuppressRestartsException stop = assertThrows(SuppressRestartsException.class,
-                () -> committer.commit(List.of(request(upsert(1)))));
+                () -> committer.apply(List.of(upsert(1))));
         assertTrue(stop.getCause().getMessage().contains("upsert on default.orders"), stop.getCause().getMessage());
         assertTrue(stop.getCause().getMessage().contains("schema differs"));
     }
@@ -80,7 +78,7 @@ class MilvusCommitterTest {
     void transientAnswersAreRetriedInOrderUntilTheyPass() throws Exception {
         MilvusTargetException busy = new MilvusTargetException("rate limit", Kind.TRANSIENT, null);
         ScriptedClient client = new ScriptedClient(List.of(busy, busy));
-        committer(client, Duration.ofMinutes(1)).commit(List.of(request(upsert(1), upsert(2))));
+        committer(client, Duration.ofMinutes(1)).apply(List.of(upsert(1), upsert(2)));
         assertEquals(List.of(1L, 2L), client.applied);
     }
 
@@ -92,7 +90,7 @@ class MilvusCommitterTest {
         }
         ScriptedClient client = new ScriptedClient(down);
         Exception e = assertThrows(java.io.IOException.class,
-                () -> committer(client, Duration.ofMillis(300)).commit(List.of(request(upsert(1)))));
+                () -> committer(client, Duration.ofMillis(300)).apply(List.of(upsert(1))));
         assertTrue(e.getMessage().contains("unavailable"), e.getMessage());
         assertEquals(List.of(), client.applied);
     }
@@ -105,36 +103,6 @@ class MilvusCommitterTest {
     private static TargetOperation upsert(long timestamp) {
         return TargetOperation.newBuilder().setDatabase("default").setCollection("orders").setTimestamp(timestamp)
                 .setUpsert(Upsert.newBuilder().setNumRows(1)).build();
-    }
-
-    private static Committer.CommitRequest<MilvusCommittable> request(TargetOperation... ops) {
-        MilvusCommittable committable = new MilvusCommittable(CommittableBatch.newBuilder().addAllOperations(List.of(ops)).build());
-        return new Committer.CommitRequest<>() {
-            @Override
-            public MilvusCommittable getCommittable() {
-                return committable;
-            }
-
-            @Override
-            public int getNumberOfRetries() {
-                return 0;
-            }
-
-            @Override
-            public void signalFailedWithKnownReason(Throwable t) {}
-
-            @Override
-            public void signalFailedWithUnknownReason(Throwable t) {}
-
-            @Override
-            public void retryLater() {}
-
-            @Override
-            public void updateAndRetryLater(MilvusCommittable committable) {}
-
-            @Override
-            public void signalAlreadyCommitted() {}
-        };
     }
 
     /** Fails with the scripted exceptions first, then applies (records the timestamps). */
