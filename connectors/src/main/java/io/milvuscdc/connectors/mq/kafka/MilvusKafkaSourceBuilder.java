@@ -98,6 +98,9 @@ public final class MilvusKafkaSourceBuilder {
                 : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()));
     }
 
+    /** Bytes of one fetch of one reader. */
+    static final int FETCH_MAX_BYTES = 8 * 1024 * 1024;
+
     public KafkaSource<ChangeRecord> build() {
         checkNotNull(bootstrapServers, "Kafka bootstrap servers are required");
         return KafkaSource.<ChangeRecord>builder()
@@ -108,7 +111,12 @@ public final class MilvusKafkaSourceBuilder {
                 .setDeserializer(new MilvusKafkaDeserializer())
                 .setProperties(properties)
                 .setProperty("partition.discovery.interval.ms", Long.toString(discoveryIntervalMs))
-                .setProperty("max.partition.fetch.bytes", Integer.toString(16 * 1024 * 1024))
+                // What one reader holds on the heap: a fetch, and the source's queue of two fetches.
+                // Kafka still returns a single record larger than these (Milvus's inserts are up to
+                // a few MiB each); the defaults (50 MiB a fetch) exhausted a 2 GB TaskManager's heap
+                // on a 1.5 GB backlog.
+                .setProperty("fetch.max.bytes", Integer.toString(FETCH_MAX_BYTES))
+                .setProperty("max.partition.fetch.bytes", Integer.toString(FETCH_MAX_BYTES / 2))
                 .build();
     }
 }

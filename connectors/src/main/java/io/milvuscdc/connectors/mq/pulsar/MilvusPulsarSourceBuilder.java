@@ -139,7 +139,10 @@ public final class MilvusPulsarSourceBuilder {
                 .setConfig(PulsarSourceOptions.PULSAR_PARTITION_DISCOVERY_INTERVAL_MS, discoveryIntervalMs)
                 // The defaults hold a fetch open up to 10 s at low rates; Milvus ticks every 200 ms.
                 .setConfig(PulsarSourceOptions.PULSAR_FETCH_ONE_MESSAGE_TIME, 100)
-                .setConfig(PulsarSourceOptions.PULSAR_MAX_FETCH_TIME, 1000L);
+                .setConfig(PulsarSourceOptions.PULSAR_MAX_FETCH_TIME, 1000L)
+                // Prefetched messages per channel (default 1000): Milvus's inserts are up to a few
+                // MiB each, so the default could hold gigabytes of a backlog in the client.
+                .setConfig(PulsarSourceOptions.PULSAR_RECEIVER_QUEUE_SIZE, 16);
         if (authPlugin != null && !authPlugin.isEmpty()) {
             builder.setAuthentication(authPlugin, authParams == null ? "" : authParams);
         }
