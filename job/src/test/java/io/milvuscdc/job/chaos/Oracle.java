@@ -110,29 +110,28 @@ public final class Oracle {
         boolean stringKeys = pkField.getDataType() == io.milvus.v2.common.DataType.VarChar;
         // Keys of earlier collections of this name may be of the other type: only this one's can be asked for.
         List<Object> all = keys.stream().filter(k -> (k instanceof String) == stringKeys).collect(Collectors.toList());
-        Map<String, List<Map<String, Object>>> sourceRows = new HashMap<>();
-        Map<String, List<Map<String, Object>>> targetRows = new HashMap<>();
+        // Chunk by chunk, so that a collection of any size is compared in bounded memory.
         for (int from = 0; from < all.size(); from += 500) {
             List<Object> chunk = all.subList(from, Math.min(all.size(), from + 500));
-            sourceRows.putAll(rows(source, db, name, pk, chunk));
-            targetRows.putAll(rows(target, db, name, pk, chunk));
-        }
-        for (Object key : all) {
-            String k = String.valueOf(key);
-            List<Map<String, Object>> s = sourceRows.getOrDefault(k, List.of());
-            List<Map<String, Object>> t = targetRows.getOrDefault(k, List.of());
-            r.rowsCompared += s.size();
-            if (s.size() > 1) {
-                r.sourceDuplicates.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-            }
-            if (t.size() > 1) {
-                r.duplicated.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-            } else if (!s.isEmpty() && t.isEmpty()) {
-                r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-            } else if (s.isEmpty() && !t.isEmpty()) {
-                r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-            } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
-                r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+            Map<String, List<Map<String, Object>>> sourceRows = rows(source, db, name, pk, chunk);
+            Map<String, List<Map<String, Object>>> targetRows = rows(target, db, name, pk, chunk);
+            for (Object key : chunk) {
+                String k = String.valueOf(key);
+                List<Map<String, Object>> s = sourceRows.getOrDefault(k, List.of());
+                List<Map<String, Object>> t = targetRows.getOrDefault(k, List.of());
+                r.rowsCompared += s.size();
+                if (s.size() > 1) {
+                    r.sourceDuplicates.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                }
+                if (t.size() > 1) {
+                    r.duplicated.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                } else if (!s.isEmpty() && t.isEmpty()) {
+                    r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                } else if (s.isEmpty() && !t.isEmpty()) {
+                    r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
+                    r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                }
             }
         }
         long sourceCount = count(source, db, name);
