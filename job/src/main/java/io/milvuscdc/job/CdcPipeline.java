@@ -109,13 +109,11 @@ public final class CdcPipeline {
      * A target that cannot take this job's writes at all (replicate mode, refused credentials)
      * stops the submission with the fix, instead of a job that starts and stops at its first row.
      */
-    static void checkTargetTakesWrites(CdcConfig config) {
-        MilvusTargetConfig target = new MilvusTargetConfig(config.targetUri, config.targetToken, config.targetRetryTimeout,
-                config.targetRequestTimeout);
+    static void checkTargetTakesWrites(MilvusTargetConfig target) {
         try (TargetMilvusClient client = new TargetMilvusClient(target)) {
             TargetWriteProbe.check(client);
         } catch (MilvusTargetException e) {
-            throw new ConfigException("targetConfig", "the target Milvus at " + config.targetUri + " takes no writes: "
+            throw new ConfigException("targetConfig", "the target Milvus at " + target.uri() + " takes no writes: "
                     + e.getMessage(), "Fix the target as said, or set targetConfig.token to credentials it accepts");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -150,7 +148,15 @@ public final class CdcPipeline {
         }
         env.configure(state);
         requireDurableCheckpoints(env);
-        checkTargetTakesWrites(config);
+        MilvusSink sink = MilvusSink.builder()
+                .setUri(config.targetUri)
+                .setToken(config.targetToken)
+                .setRetryTimeout(config.targetRetryTimeout)
+                .setRequestTimeout(config.targetRequestTimeout)
+                .setMaxRowsPerBatch(config.maxRowsPerBatch)
+                .setMaxBytesPerBatch(config.maxBytesPerBatch)
+                .build();
+        checkTargetTakesWrites(sink.target());
 
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)
@@ -187,15 +193,7 @@ public final class CdcPipeline {
         // The sink keeps the sequencer's keys (target database) and is chained to it: no shuffle.
         KeyedStream<OperationRecord, String> perDatabase =
                 DataStreamUtils.reinterpretAsKeyedStream(operations, TargetNameSequencer.BY_DATABASE, Types.STRING);
-        MilvusSink.builder()
-                .setUri(config.targetUri)
-                .setToken(config.targetToken)
-                .setRetryTimeout(config.targetRetryTimeout)
-                .setRequestTimeout(config.targetRequestTimeout)
-                .setMaxRowsPerBatch(config.maxRowsPerBatch)
-                .setMaxBytesPerBatch(config.maxBytesPerBatch)
-                .build()
-                .addTo(perDatabase)
+        sink.addTo(perDatabase)
                 .uid(UID_SINK)
                 .name("Target Milvus");
 

@@ -37,6 +37,11 @@ public final class MilvusSink implements Serializable {
         return new Builder();
     }
 
+    /** The target this sink writes to. */
+    public MilvusTargetConfig target() {
+        return target;
+    }
+
     /** The sink's operator on {@code operations}; give it a stable uid. */
     public <K> SingleOutputStreamOperator<Void> addTo(KeyedStream<OperationRecord, K> operations) {
         return operations.transform("Target Milvus", Types.VOID,

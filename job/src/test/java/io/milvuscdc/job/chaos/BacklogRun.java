@@ -70,9 +70,9 @@ public final class BacklogRun {
         try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
             Path cdcYaml = FlinkCluster.cdcYaml(stack, dir, "selection:", "  include: ['default." + name + "']");
             String job = flink.submit(jar, "--config", cdcYaml.toString());
-            waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
+            ChaosRun.waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
             create(source, name);
-            waitUntil("the collection is indexed and loaded on the target", Duration.ofMinutes(2), () ->
+            ChaosRun.waitUntil("the collection is indexed and loaded on the target", Duration.ofMinutes(2), () ->
                     target.hasCollection(HasCollectionReq.builder().collectionName(name).build())
                             && target.getLoadState(GetLoadStateReq.builder().collectionName(name).build()));
             String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
@@ -148,20 +148,6 @@ public final class BacklogRun {
             source.insert(InsertReq.builder().collectionName(name).data(batch).build());
         }
         return keys;
-    }
-
-    private interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void waitUntil(String what, Duration timeout, Check condition) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Timed out after " + timeout + " waiting for " + what);
-            }
-            Thread.sleep(200);
-        }
     }
 
     /** {@code BacklogRun STACK_JSON JAR DIR ROWS DIM}: scripts/backlog.sh. */

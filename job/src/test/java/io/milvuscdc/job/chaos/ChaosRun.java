@@ -16,7 +16,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /**
  * One randomized run: the shaded job on a real Flink standalone cluster, a seeded workload on
@@ -245,9 +244,15 @@ public final class ChaosRun {
         }
     }
 
-    private static void waitUntil(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    /** A condition polled by {@link #waitUntil}; it may throw (a REST call, a query). */
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls {@code condition} every 50 ms until it holds; fails after {@code timeout}. */
+    static void waitUntil(String what, Duration timeout, Check condition) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (!condition.holds()) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Timed out after " + timeout + " waiting for " + what);
             }
