@@ -5,21 +5,28 @@
 # load state). Prints the figures; exits 1 if the target differs.
 #
 #   scripts/chaos.sh [--ops ROWS] [--kills K] [--seed S] [--writers W]
+#                    [--fault taskmanager|target-down] [--outage SECONDS] [--retry-timeout SECONDS]
+#
+# --fault target-down kills the target Milvus K times for --outage seconds each instead of the
+# TaskManager (the job's targetConfig.retryTimeout is --retry-timeout).
 #
 # --ops counts rows written and deleted on the source. With MILVUS_CDC_STACK_DIR set to a stack
 # started by hand (scripts/stack.py up --dir DIR) it uses that stack; otherwise it starts its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ops=20000 kills=5 seed=$RANDOM writers=3
+ops=20000 kills=5 seed=$RANDOM writers=3 fault=taskmanager outage=120 retry=300
 while [ $# -gt 0 ]; do
   case "$1" in
     --ops) ops=$2; shift 2 ;;
     --kills) kills=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --writers) writers=$2; shift 2 ;;
-    *) echo "usage: scripts/chaos.sh [--ops ROWS] [--kills K] [--seed S] [--writers W]" >&2; exit 2 ;;
+    --fault) fault=$2; shift 2 ;;
+    --outage) outage=$2; shift 2 ;;
+    --retry-timeout) retry=$2; shift 2 ;;
+    *) echo "usage: scripts/chaos.sh [--ops ROWS] [--kills K] [--seed S] [--writers W] [--fault F] [--outage S] [--retry-timeout S]" >&2; exit 2 ;;
   esac
 done
 . scripts/lib/test-main.sh
-echo "== chaos: seed $seed, $ops rows, $kills kills, $writers writers (operations: target/chaos-run/ops.log)"
-run_test_main chaos io.milvuscdc.job.chaos.ChaosRun "$seed" "$ops" "$kills" "$writers"
+echo "== chaos: seed $seed, $ops rows, $kills x $fault, $writers writers (operations: target/chaos-run/ops.log)"
+run_test_main chaos io.milvuscdc.job.chaos.ChaosRun "$seed" "$ops" "$kills" "$writers" "$fault" "$outage" "$retry"

@@ -4,6 +4,8 @@ one that requires a token), a source Milvus on Kafka, a source Milvus on Pulsar,
 
     stack.py up   --dir DIR   start everything on 127.0.0.1 with free ports, write DIR/stack.json
     stack.py down --dir DIR   stop every server of DIR/stack.json by its own pid
+    stack.py stop-server  --dir DIR --server NAME [--kill]   stop one server (a fault), data kept
+    stack.py start-server --dir DIR --server NAME            start it again: same ports, same data
 
 The JUnit extension (MilvusStackExtension) calls this same script, so the stack a test sees
 is the one a developer starts by hand. `scripts/install-stack.sh` installs what it runs.
@@ -80,8 +82,8 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def spawn(cmd, log, env=None, cwd=None):
-    out = open(log, "w")
+def spawn(cmd, log, env=None, cwd=None, append=False):
+    out = open(log, "a" if append else "w")
     # A new session: the server survives this script, and is stopped by its pid alone.
     return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                             start_new_session=True)
@@ -104,17 +106,19 @@ def start_etcd(d):
     data = os.path.join(d, "etcd-data")
     log = os.path.join(d, "etcd.log")
     t0 = time.time()
-    p = spawn(["etcd", "--name", "cdc", "--data-dir", data,
-               "--listen-client-urls", f"http://127.0.0.1:{client}",
-               "--advertise-client-urls", f"http://127.0.0.1:{client}",
-               "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-               "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-               "--initial-cluster", f"cdc=http://127.0.0.1:{peer}",
-               "--quota-backend-bytes", str(4 * 1024 ** 3)], log)
-    wait_until("etcd", lambda: b"true" in urllib.request.urlopen(
-        f"http://127.0.0.1:{client}/health", timeout=1).read(), 30, p, log)
-    return {"pid": p.pid, "endpoint": f"http://127.0.0.1:{client}", "port": client,
-            "readySeconds": round(time.time() - t0, 2), "log": log}
+    cmd = ["etcd", "--name", "cdc", "--data-dir", data,
+           "--listen-client-urls", f"http://127.0.0.1:{client}",
+           "--advertise-client-urls", f"http://127.0.0.1:{client}",
+           "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+           "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+           "--initial-cluster", f"cdc=http://127.0.0.1:{peer}",
+           "--quota-backend-bytes", str(4 * 1024 ** 3)]
+    p = spawn(cmd, log)
+    state = {"pid": p.pid, "endpoint": f"http://127.0.0.1:{client}", "port": client, "log": log,
+             "launch": {"cmd": cmd}}
+    wait_ready("etcd", state, p)
+    state["readySeconds"] = round(time.time() - t0, 2)
+    return state
 
 
 def start_kafka(d):
@@ -160,9 +164,11 @@ log.retention.hours=-1
     log = os.path.join(d, "kafka.log")
     t0 = time.time()
     p = spawn(java + ["kafka.Kafka", props], log)
-    wait_until("kafka", lambda: port_open(port), 60, p, log)
-    return {"pid": p.pid, "bootstrap": f"127.0.0.1:{port}", "port": port,
-            "readySeconds": round(time.time() - t0, 2), "log": log}
+    state = {"pid": p.pid, "bootstrap": f"127.0.0.1:{port}", "port": port, "log": log,
+             "launch": {"cmd": java + ["kafka.Kafka", props]}}
+    wait_ready("kafka", state, p)
+    state["readySeconds"] = round(time.time() - t0, 2)
+    return state
 
 
 def jwt_hs256(secret, subject):
@@ -230,7 +236,9 @@ def start_pulsar(d, name, with_token):
     log = os.path.join(d, f"{name}.log")
     t0 = time.time()
     p = spawn(java, log, cwd=pdir)
-    return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name,
+    # Started again after a fault, it keeps its data.
+    again = [a for a in java if a != "--wipe-data"]
+    return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name, "launch": {"cmd": again, "cwd": pdir},
             "serviceUrl": f"pulsar://127.0.0.1:{port}", "webUrl": f"http://127.0.0.1:{web}",
             "port": port, "webPort": web, "tenant": "public", "namespace": "default",
             **({"token": token} if token else {})}
@@ -313,14 +321,15 @@ def start_milvus(d, name, etcd_endpoint, mq):
     # The segcore (C++) side reads its glog settings beside milvus.yaml.
     with open(os.path.join(mdir, "conf", "glog.conf"), "w") as f:
         f.write("--logtostdout=true\n--minloglevel=2\n")
-    env = dict(os.environ)
-    env.update({"MILVUSCONF": os.path.join(mdir, "conf"), "DEPLOY_MODE": "STANDALONE",
-                "METRICS_PORT": str(ports["metrics"]), "MILVUS_RUN_DIR": os.path.join(mdir, "run"),
-                "LD_LIBRARY_PATH": MILVUS_BIN + ":" + env.get("LD_LIBRARY_PATH", "")})
+    extra = {"MILVUSCONF": os.path.join(mdir, "conf"), "DEPLOY_MODE": "STANDALONE",
+             "METRICS_PORT": str(ports["metrics"]), "MILVUS_RUN_DIR": os.path.join(mdir, "run"),
+             "LD_LIBRARY_PATH": MILVUS_BIN + ":" + os.environ.get("LD_LIBRARY_PATH", "")}
     log = os.path.join(d, f"{name}.log")
     t0 = time.time()
-    p = spawn([os.path.join(MILVUS_BIN, "milvus"), "run", "standalone", "--alias", name], log, env=env, cwd=mdir)
+    cmd = [os.path.join(MILVUS_BIN, "milvus"), "run", "standalone", "--alias", name]
+    p = spawn(cmd, log, env=dict(os.environ, **extra), cwd=mdir)
     return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name,
+            "launch": {"cmd": cmd, "cwd": mdir, "env": extra},
             "uri": f"http://127.0.0.1:{ports['proxy']}", "host": "127.0.0.1", "port": ports["proxy"],
             "metricsPort": ports["metrics"], "rootPath": name, "metaSubPath": "meta",
             "channelPrefix": name, "dmlChannels": DML_CHANNELS}
@@ -342,6 +351,51 @@ def wait_milvus(m, restart, attempts=3):
                 raise
             m = restart(m)
     return m
+
+
+def wait_ready(key, server, proc, timeout=180):
+    """Waits until a server of the stack answers, by its kind."""
+    if key == "etcd":
+        check = lambda: b"true" in urllib.request.urlopen(server["endpoint"] + "/health", timeout=1).read()  # noqa: E731
+    elif key == "kafka":
+        check = lambda: port_open(server["port"])  # noqa: E731
+    elif key.startswith("pulsar") and "Milvus" not in key:
+        def check():
+            request = urllib.request.Request(server["webUrl"] + "/admin/v2/namespaces/public")
+            if "token" in server:
+                request.add_header("Authorization", "Bearer " + server["token"])
+            return b"public/default" in urllib.request.urlopen(request, timeout=2).read()
+    else:
+        url = f"http://127.0.0.1:{server['metricsPort']}/healthz"
+        check = lambda: b"OK" in urllib.request.urlopen(url, timeout=1).read()  # noqa: E731
+    wait_until(key, check, timeout, proc, server["log"])
+
+
+def stop_server(d, key, kill=False):
+    """Stops one server of the stack, as a fault: SIGTERM (or SIGKILL); its data and ports stay."""
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    state = json.load(open(state_file))
+    if kill:
+        try:
+            os.kill(state[key]["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    stop_pid(state[key]["pid"])
+
+
+def start_server(d, key):
+    """Starts a stopped server of the stack again with its ports, configuration and data."""
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    state = json.load(open(state_file))
+    server = state[key]
+    launch = server["launch"]
+    env = dict(os.environ, **launch["env"]) if "env" in launch else None
+    t0 = time.time()
+    p = spawn(launch["cmd"], server["log"], env=env, cwd=launch.get("cwd"), append=True)
+    server["pid"] = p.pid
+    json.dump(state, open(state_file, "w"), indent=2)
+    wait_ready(key, server, p)
+    print(json.dumps({key: {"ready_s": round(time.time() - t0, 2)}}))
 
 
 def up(d):
@@ -441,14 +495,20 @@ def down(d, grace=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["up", "down"])
+    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server"])
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "stack"))
     ap.add_argument("--grace", type=float, help="down: stop all at once, kill after this many seconds")
+    ap.add_argument("--server", help="stop-server / start-server: a key of stack.json, e.g. targetMilvus")
+    ap.add_argument("--kill", action="store_true", help="stop-server: SIGKILL instead of SIGTERM")
     a = ap.parse_args()
     if a.command == "up":
         up(a.dir)
-    else:
+    elif a.command == "down":
         down(a.dir, a.grace)
+    elif a.command == "stop-server":
+        stop_server(a.dir, a.server, a.kill)
+    else:
+        start_server(a.dir, a.server)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,41 @@ public final class MilvusStack {
         return new Milvus(json.get("targetMilvus"));
     }
 
+    /** Stops one server of the stack (a key of stack.json, e.g. targetMilvus) as a fault; its data and ports stay. */
+    public void stopServer(String key, boolean kill) throws IOException {
+        if (kill) {
+            stackScript("stop-server", "--server", key, "--kill");
+        } else {
+            stackScript("stop-server", "--server", key);
+        }
+    }
+
+    /** Starts a stopped server of the stack again, with its ports, configuration and data. */
+    public void startServer(String key) throws IOException {
+        stackScript("start-server", "--server", key);
+    }
+
+    private void stackScript(String... args) throws IOException {
+        Path root = projectRoot();
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("python3",
+                root.resolve("scripts/stack.py").toString()));
+        cmd.addAll(java.util.List.of(args));
+        cmd.addAll(java.util.List.of("--dir", json.get("dir").asText()));
+        Path log = Files.createTempFile("stack-" + args[0], ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException("scripts/stack.py " + String.join(" ", args) + " failed:\n" + Files.readString(log));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted: scripts/stack.py " + String.join(" ", args), e);
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
     /** Finds the repository root (where {@code scripts/stack.py} is) from the working directory. */
     public static Path projectRoot() {
         File dir = new File("").getAbsoluteFile();

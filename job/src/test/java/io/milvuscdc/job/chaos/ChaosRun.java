@@ -27,13 +27,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChaosRun {
 
+    /** The fault injected while the workload writes. */
+    public enum Fault {
+        /** {@code kill -9} of the TaskManager, started again after up to 3 s. */
+        TASKMANAGER,
+        /** The target Milvus killed ({@code kill -9}) and started again after {@link Options#outage}. */
+        TARGET_DOWN
+    }
+
     /** What a run is asked to do. */
     public static final class Options {
         public long seed = 1;
         public long rows = 3_000;
+        /** How many times the fault is injected. */
         public int kills = 3;
         public int writers = 3;
         public Duration catchUp = Duration.ofMinutes(5);
+        public Fault fault = Fault.TASKMANAGER;
+        public Duration outage = Duration.ofMinutes(2);
+        /** The job's {@code targetConfig.retryTimeout}. */
+        public Duration retryTimeout = Duration.ofMinutes(5);
     }
 
     /** What a run did and found. */
@@ -41,6 +54,7 @@ public final class ChaosRun {
         public Oracle.Result result;
         public final List<String> report = new ArrayList<>();
         public int kills;
+        public long restarts;
         public final List<Double> recoverySeconds = new ArrayList<>();
 
         public boolean passed() {
@@ -69,7 +83,7 @@ public final class ChaosRun {
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
             Path cdcYaml = FlinkCluster.cdcYaml(stack, dir,
-                    "  retryTimeout: 5min",
+                    "  retryTimeout: " + options.retryTimeout.toSeconds() + "s",
                     "selection:",
                     "  include: ['*." + "chaos_*" + run + "', 'chaos_db_" + run + ".*']",
                     "checkpointInterval: 2s");
@@ -84,8 +98,13 @@ public final class ChaosRun {
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
-            Thread killer = new Thread(() -> kill(flink, job, kills, writing, killerDone, outcome),
-                    "chaos-killer");
+            Thread killer = new Thread(() -> {
+                if (options.fault == Fault.TARGET_DOWN) {
+                    targetDown(flink, job, kills, writing, killerDone, outcome);
+                } else {
+                    kill(flink, job, kills, writing, killerDone, outcome);
+                }
+            }, "chaos-killer");
             long t0 = System.nanoTime();
             killer.start();
             workload.run(() -> !killerDone.get());
@@ -111,8 +130,10 @@ public final class ChaosRun {
             outcome.report.add(String.format("seed=%d rows written/deleted=%d writers=%d workload=%.0fs catch-up=%.0fs",
                     options.seed, workload.rowsWritten(), options.writers, workloadSeconds, catchUpSeconds));
             outcome.report.add("operations " + workload.counts());
-            outcome.report.add(String.format("kills=%d restarts=%d completed checkpoints=%d recovery after TaskManager start (s)=%s",
-                    outcome.kills, flink.restarts(job), flink.completedCheckpoints(job), outcome.recoverySeconds));
+            outcome.restarts = flink.restarts(job);
+            outcome.report.add(String.format("fault=%s%s times=%d restarts=%d completed checkpoints=%d recovery (s)=%s",
+                    options.fault, options.fault == Fault.TARGET_DOWN ? " outage=" + options.outage.toSeconds() + "s" : "",
+                    outcome.kills, outcome.restarts, flink.completedCheckpoints(job), outcome.recoverySeconds));
             outcome.report.add("oracle " + result.summary());
             if (!result.equal()) {
                 describeFailure(result, opsLog, outcome.report);
@@ -195,6 +216,38 @@ public final class ChaosRun {
         }
     }
 
+    /**
+     * Takes the target Milvus down ({@code kill -9}) for {@code options.outage}, {@code options.kills}
+     * times, while the workload writes; then starts it again with its data. Recovery: from the
+     * target's return until the job runs and has completed two more checkpoints (the first may be
+     * the one whose operations waited for the target).
+     */
+    private void targetDown(FlinkCluster flink, String job, AtomicInteger outages, AtomicBoolean writing,
+                            AtomicBoolean done, Outcome outcome) {
+        Random random = new Random(options.seed * 7919);
+        try {
+            while (writing.get() && outages.get() < options.kills) {
+                long before = checkpoints(flink, job);
+                waitUntil("a checkpoint before the outage", Duration.ofMinutes(3),
+                        () -> running(flink, job) && checkpoints(flink, job) > before);
+                Thread.sleep(1000 + random.nextInt(5000));
+                stack.stopServer("targetMilvus", true);
+                outages.incrementAndGet();
+                Thread.sleep(options.outage.toMillis());
+                stack.startServer("targetMilvus");
+                long started = System.nanoTime();
+                long seen = checkpoints(flink, job);
+                waitUntil("two checkpoints after the target is back", Duration.ofMinutes(10),
+                        () -> running(flink, job) && allTasksRunning(flink, job) && checkpoints(flink, job) > seen + 1);
+                outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
+            }
+        } catch (Exception e) {
+            outcome.report.add("the fault injector stopped: " + e.getMessage());
+        } finally {
+            done.set(true);
+        }
+    }
+
     /** Whether the job runs; a failed job stops the killer (the oracle then reports). */
     private static boolean running(FlinkCluster flink, String job) {
         String state = state(flink, job);
@@ -260,7 +313,7 @@ public final class ChaosRun {
         }
     }
 
-    /** {@code ChaosRun STACK_JSON JAR DIR SEED ROWS KILLS}: scripts/chaos.sh. */
+    /** {@code ChaosRun STACK_JSON JAR DIR SEED ROWS KILLS [WRITERS [FAULT OUTAGE_S RETRY_TIMEOUT_S]]}: scripts/chaos.sh. */
     public static void main(String[] args) throws Exception {
         Options o = new Options();
         o.seed = Long.parseLong(args[3]);
@@ -268,6 +321,11 @@ public final class ChaosRun {
         o.kills = Integer.parseInt(args[5]);
         if (args.length > 6) {
             o.writers = Integer.parseInt(args[6]);
+        }
+        if (args.length > 9) {
+            o.fault = Fault.valueOf(args[7].toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            o.outage = Duration.ofSeconds(Long.parseLong(args[8]));
+            o.retryTimeout = Duration.ofSeconds(Long.parseLong(args[9]));
         }
         o.catchUp = Duration.ofMinutes(Math.max(5, o.rows / 50_000));
         Outcome outcome = new ChaosRun(MilvusStack.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]), o).run();
