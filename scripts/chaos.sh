@@ -5,10 +5,12 @@
 # load state). Prints the figures; exits 1 if the target differs.
 #
 #   scripts/chaos.sh [--ops ROWS] [--kills K] [--seed S] [--writers W]
-#                    [--fault taskmanager|target-down] [--outage SECONDS] [--retry-timeout SECONDS]
+#                    [--fault F[,F...]] [--outage SECONDS] [--retry-timeout SECONDS]
 #
-# --fault target-down kills the target Milvus K times for --outage seconds each instead of the
-# TaskManager (the job's targetConfig.retryTimeout is --retry-timeout).
+# --fault picks what is killed, in turn, K times in all: taskmanager (the default), or a server
+# down for --outage seconds: target-down, source-down, kafka-down, etcd-down, pulsar-down (the job
+# then reads the source Milvus on Pulsar). The job's targetConfig.retryTimeout is --retry-timeout.
+# E.g. --fault etcd-down,kafka-down,source-down,target-down --kills 8 --outage 120
 #
 # --ops counts rows written and deleted on the source. With MILVUS_CDC_STACK_DIR set to a stack
 # started by hand (scripts/stack.py up --dir DIR) it uses that stack; otherwise it starts its own.

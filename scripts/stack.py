@@ -6,6 +6,7 @@ one that requires a token), a source Milvus on Kafka, a source Milvus on Pulsar,
     stack.py down --dir DIR   stop every server of DIR/stack.json by its own pid
     stack.py stop-server  --dir DIR --server NAME [--kill]   stop one server (a fault), data kept
     stack.py start-server --dir DIR --server NAME            start it again: same ports, same data
+    stack.py heal --dir DIR   start again every server that exited (as a supervisor would), print them
 
 The JUnit extension (MilvusStackExtension) calls this same script, so the stack a test sees
 is the one a developer starts by hand. `scripts/install-stack.sh` installs what it runs.
@@ -398,6 +399,38 @@ def start_server(d, key):
     print(json.dumps({key: {"ready_s": round(time.time() - t0, 2)}}))
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a child of ours that exited is a zombie until reaped
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def heal(d):
+    """What a supervisor (systemd, Kubernetes) does after a fault: a server that exited (a Milvus
+    whose etcd or broker went away may) is started again; one that runs but stays unhealthy for a
+    minute is restarted. Prints the servers it started."""
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    started = []
+    for key in ("etcd", "kafka", "pulsar", "pulsarAuth", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus"):
+        server = json.load(open(state_file)).get(key)
+        if server is None:
+            continue
+        if alive(server["pid"]):
+            try:
+                wait_ready(key, server, None, timeout=60)
+                continue
+            except Exception:  # noqa: BLE001 - any failure to become ready: restart it
+                stop_server(d, key, kill=True)
+        start_server(d, key)
+        started.append(key)
+    print(json.dumps({"started": started}))
+
+
 def up(d):
     d = os.path.abspath(d)
     os.makedirs(d, exist_ok=True)
@@ -495,7 +528,7 @@ def down(d, grace=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server"])
+    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server", "heal"])
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "stack"))
     ap.add_argument("--grace", type=float, help="down: stop all at once, kill after this many seconds")
     ap.add_argument("--server", help="stop-server / start-server: a key of stack.json, e.g. targetMilvus")
@@ -507,6 +540,8 @@ def main():
         down(a.dir, a.grace)
     elif a.command == "stop-server":
         stop_server(a.dir, a.server, a.kill)
+    elif a.command == "heal":
+        heal(a.dir)
     else:
         start_server(a.dir, a.server)
 

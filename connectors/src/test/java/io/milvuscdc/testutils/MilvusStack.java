@@ -73,7 +73,15 @@ public final class MilvusStack {
         stackScript("start-server", "--server", key);
     }
 
-    private void stackScript(String... args) throws IOException {
+    /**
+     * Starts again every server that exited (a Milvus may exit when its etcd or broker goes away),
+     * as a supervisor would; returns the output naming them.
+     */
+    public String heal() throws IOException {
+        return stackScript("heal");
+    }
+
+    private String stackScript(String... args) throws IOException {
         Path root = projectRoot();
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("python3",
                 root.resolve("scripts/stack.py").toString()));
@@ -86,6 +94,7 @@ public final class MilvusStack {
                 p.destroyForcibly();
                 throw new IOException("scripts/stack.py " + String.join(" ", args) + " failed:\n" + Files.readString(log));
             }
+            return Files.readString(log).strip();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("Interrupted: scripts/stack.py " + String.join(" ", args), e);

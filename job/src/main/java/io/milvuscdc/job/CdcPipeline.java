@@ -1,10 +1,13 @@
 package io.milvuscdc.job;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
-import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.meta.source.EtcdAccessCheck;
+import io.milvuscdc.connectors.meta.source.MetaSourceConfig;
 import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
 import io.milvuscdc.connectors.mq.TimeTickWatermarks;
+import io.milvuscdc.connectors.mq.kafka.KafkaAccessCheck;
 import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.MilvusPulsarSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.PulsarAccessCheck;
@@ -15,6 +18,7 @@ import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
 import io.milvuscdc.connectors.sink.internal.TargetWriteProbe;
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.config.ConfigException;
+import io.milvuscdc.job.deadletter.DeadLetterOutput;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
 import io.milvuscdc.job.sequencer.TargetNameSequencer;
 
@@ -45,7 +49,11 @@ public final class CdcPipeline {
     public static final String UID_SEQUENCER = "collection-sequencer";
     public static final String UID_NAME_SEQUENCER = "target-name-sequencer";
     public static final String UID_SINK = "milvus-sink";
-    public static final String UID_DEAD_LETTER = "dead-letter-log";
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CdcPipeline.class);
+
+    /** How long each check at submission waits for a server: {@code flink run} answers within seconds. */
+    static final Duration SUBMISSION_CHECK_TIMEOUT = Duration.ofSeconds(10);
 
     private CdcPipeline() {}
 
@@ -65,6 +73,16 @@ public final class CdcPipeline {
                 .setGroupId("milvus-cdc-" + config.channelPrefix);
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
+        }
+        try {
+            if (!KafkaAccessCheck.check(config.kafkaAddress, java.util.Map.of(), kafka.topicPattern(), SUBMISSION_CHECK_TIMEOUT)) {
+                LOG.warn("Kafka at {} has no topic of this source's channels ({}) yet: normal for a source Milvus "
+                        + "without collections; otherwise check sourceConfig.replicateChan (the source's "
+                        + "msgChannel.chanNamePrefix.cluster + -replicate-msg)", config.kafkaAddress, kafka.topicPattern());
+            }
+        } catch (KafkaAccessCheck.AccessException e) {
+            throw new ConfigException("sourceConfig.kafka.address", e.getMessage(),
+                    "Set it to the source Milvus's Kafka (its kafka.brokerList), e.g. 127.0.0.1:9092");
         }
         return env.fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
                 .uid(UID_KAFKA_SOURCE);
@@ -110,13 +128,41 @@ public final class CdcPipeline {
      * stops the submission with the fix, instead of a job that starts and stops at its first row.
      */
     static void checkTargetTakesWrites(MilvusTargetConfig target) {
-        try (TargetMilvusClient client = new TargetMilvusClient(target)) {
+        MilvusTargetConfig probe = new MilvusTargetConfig(target.uri(), target.token(), target.retryTimeout(),
+                SUBMISSION_CHECK_TIMEOUT);
+        try (TargetMilvusClient client = new TargetMilvusClient(probe)) {
             TargetWriteProbe.check(client);
         } catch (MilvusTargetException e) {
+            if (e.kind() == MilvusTargetException.Kind.TRANSIENT) {
+                throw new ConfigException("targetConfig.uri", "the target Milvus at " + target.uri()
+                        + " did not answer within " + SUBMISSION_CHECK_TIMEOUT.toSeconds() + " s: " + e.getMessage(),
+                        "Set it to the target's address and port (https:// for a TLS target, http:// otherwise); "
+                                + "if the target is only busy, submit again once it answers");
+            }
             throw new ConfigException("targetConfig", "the target Milvus at " + target.uri() + " takes no writes: "
                     + e.getMessage(), "Fix the target as said, or set targetConfig.token to credentials it accepts");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** An unreachable etcd, refused credentials or a root path no Milvus uses stop the submission. */
+    static void checkEtcd(MetaSourceConfig etcd) {
+        try {
+            EtcdAccessCheck.check(etcd, SUBMISSION_CHECK_TIMEOUT);
+        } catch (EtcdAccessCheck.AccessException e) {
+            switch (e.problem()) {
+                case CREDENTIALS:
+                    throw new ConfigException("sourceConfig.etcd.password", e.getMessage(),
+                            "Set sourceConfig.etcd.username/password (with enableAuth: true) to a user etcd accepts");
+                case NO_MILVUS:
+                    throw new ConfigException("sourceConfig.etcd.rootPath", e.getMessage(),
+                            "Set rootPath/metaSubPath to the source Milvus's etcd.rootPath and etcd.metaSubPath "
+                                    + "(by-dev and meta unless changed)");
+                default:
+                    throw new ConfigException("sourceConfig.etcd.address", e.getMessage(),
+                            "Set it to the source Milvus's etcd endpoints, e.g. [http://127.0.0.1:2379]");
+            }
         }
     }
 
@@ -155,9 +201,12 @@ public final class CdcPipeline {
                 .setRequestTimeout(config.targetRequestTimeout)
                 .setMaxRowsPerBatch(config.maxRowsPerBatch)
                 .setMaxBytesPerBatch(config.maxBytesPerBatch)
+                .setOnRefused(config.onRefused)
                 .build();
         checkTargetTakesWrites(sink.target());
 
+        checkEtcd(new MetaSourceConfig(config.etcdEndpoints, config.etcdRootPath, config.etcdMetaSubPath,
+                config.etcdUsername, config.etcdPassword));
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)
                 .setRootPath(config.etcdRootPath)
@@ -193,18 +242,10 @@ public final class CdcPipeline {
         // The sink keeps the sequencer's keys (target database) and is chained to it: no shuffle.
         KeyedStream<OperationRecord, String> perDatabase =
                 DataStreamUtils.reinterpretAsKeyedStream(operations, TargetNameSequencer.BY_DATABASE, Types.STRING);
-        sink.addTo(perDatabase)
+        DataStream<DeadLetter> refused = sink.addTo(perDatabase)
                 .uid(UID_SINK)
                 .name("Target Milvus");
 
-        perCollection.getSideOutput(CollectionSequencer.DEAD_LETTER)
-                .map(r -> {
-                    ChangeEvent event = r.decode();
-                    return "dead letter: " + event.getOrigin() + " " + event.getUndecodable().getError();
-                })
-                .uid(UID_DEAD_LETTER)
-                .name("Dead letters")
-                .print()
-                .name("Dead-letter log");
+        DeadLetterOutput.attach(perCollection.getSideOutput(CollectionSequencer.DEAD_LETTER).union(refused), config);
     }
 }

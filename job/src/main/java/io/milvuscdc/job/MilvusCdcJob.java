@@ -2,6 +2,7 @@ package io.milvuscdc.job;
 
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.config.ConfigException;
+import io.milvuscdc.job.deadletter.DeadLetterReader;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
@@ -21,6 +22,25 @@ public final class MilvusCdcJob {
     private MilvusCdcJob() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (ConfigException e) {
+            // The message names the key and the fix: first and alone, before Flink's client prints the trace.
+            System.err.println("milvus-cdc: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("dead-letters")) {
+            // Reads what the dead-letter output holds, one JSON line each; runs no job.
+            Map<String, String> params = parseArgs(java.util.Arrays.copyOfRange(args, 1, args.length));
+            if (!params.containsKey("config")) {
+                throw new ConfigException("--config", "missing", "Run with dead-letters --config path/to/cdc.yaml");
+            }
+            DeadLetterReader.read(CdcConfig.load(Path.of(params.get("config"))), System.out::println);
+            return;
+        }
         Map<String, String> params = parseArgs(args);
         if (!params.containsKey("config")) {
             throw new ConfigException("--config", "missing", "Run with --config path/to/cdc.yaml");

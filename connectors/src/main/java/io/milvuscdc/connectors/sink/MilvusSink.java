@@ -1,12 +1,13 @@
 package io.milvuscdc.connectors.sink;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.sink.internal.MilvusSinkOperator;
 import io.milvuscdc.connectors.sink.internal.OperationBatcher;
 import io.milvuscdc.connectors.sink.internal.TargetClient;
 import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
 
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
@@ -26,9 +27,19 @@ public final class MilvusSink implements Serializable {
     private final MilvusTargetConfig target;
     private final int maxRowsPerBatch;
     private final long maxBytesPerBatch;
+    private final OnRefused onRefused;
 
-    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch) {
+    /** What to do with an operation the target refuses for good (its schema differs, a name is taken, …). */
+    public enum OnRefused {
+        /** Stop the job naming collection, operation and reason; the operation stays in the checkpoint. */
+        FAIL,
+        /** Hand the whole operation, rows included, to the dead-letter output and go on. */
+        DEAD_LETTER
+    }
+
+    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch, OnRefused onRefused) {
         this.target = target;
+        this.onRefused = onRefused;
         this.maxRowsPerBatch = maxRowsPerBatch;
         this.maxBytesPerBatch = maxBytesPerBatch;
     }
@@ -42,10 +53,11 @@ public final class MilvusSink implements Serializable {
         return target;
     }
 
-    /** The sink's operator on {@code operations}; give it a stable uid. */
-    public <K> SingleOutputStreamOperator<Void> addTo(KeyedStream<OperationRecord, K> operations) {
-        return operations.transform("Target Milvus", Types.VOID,
-                new MilvusSinkOperator(target, maxRowsPerBatch, maxBytesPerBatch, (TargetClient.Factory) TargetMilvusClient::new));
+    /** The sink's operator on {@code operations}; give it a stable uid. Its output: refused operations. */
+    public <K> SingleOutputStreamOperator<DeadLetter> addTo(KeyedStream<OperationRecord, K> operations) {
+        return operations.transform("Target Milvus", TypeInformation.of(DeadLetter.class),
+                new MilvusSinkOperator(target, maxRowsPerBatch, maxBytesPerBatch,
+                        (TargetClient.Factory) TargetMilvusClient::new, onRefused));
     }
 
     /** Builds a {@link MilvusSink}. */
@@ -56,6 +68,7 @@ public final class MilvusSink implements Serializable {
         private Duration retryTimeout = Duration.ofMinutes(10);
         private Duration requestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
         private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
+        private OnRefused onRefused = OnRefused.FAIL;
 
         /** {@code http://host:19530} or {@code https://…} for TLS. */
         public Builder setUri(String uri) {
@@ -91,9 +104,15 @@ public final class MilvusSink implements Serializable {
             return this;
         }
 
+        /** What to do with an operation the target refuses for good; {@link OnRefused#FAIL} by default. */
+        public Builder setOnRefused(OnRefused onRefused) {
+            this.onRefused = onRefused;
+            return this;
+        }
+
         public MilvusSink build() {
             return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout), maxRowsPerBatch,
-                    maxBytesPerBatch);
+                    maxBytesPerBatch, onRefused);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.milvuscdc.job.config;
 
 import io.milvuscdc.connectors.mq.MilvusChannels;
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.connectors.sink.internal.OperationBatcher;
 
@@ -33,7 +34,7 @@ public final class CdcConfig implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
 
     private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
-            "startup", "delivery", "checkpointInterval", "checkpointDir", "batch", "selection", "mapping");
+            "startup", "delivery", "checkpointInterval", "checkpointDir", "batch", "selection", "mapping", "deadLetter");
     /** Keys of the Go CDC server itself (HTTP address, task limits, logging): nothing to do here. */
     private static final Set<String> GO_SERVER_KEYS = Set.of("address", "maxTaskNum", "maxNameLength", "logLevel",
             "detectDeadLock");
@@ -43,6 +44,9 @@ public final class CdcConfig implements Serializable {
 
     /** The source Milvus's message queue (its {@code mq.type}). */
     public enum Queue { KAFKA, PULSAR }
+
+    /** Where dead letters go: a topic on the source's own queue, or files. */
+    public enum DeadLetterOutput { QUEUE, FILE }
 
     /** Where a job without a checkpoint starts. */
     public enum StartupMode { LATEST, EARLIEST }
@@ -61,6 +65,8 @@ public final class CdcConfig implements Serializable {
     public Queue queue;
     public String kafkaAddress;
     public String pulsarServiceUrl;
+    /** The Pulsar admin (web) URL: the dead-letter producer's topic lookups. */
+    public String pulsarWebUrl;
     public String pulsarTenant = "public";
     public String pulsarNamespace = "default";
     public String pulsarAuthPlugin;
@@ -76,6 +82,12 @@ public final class CdcConfig implements Serializable {
     public Duration targetRequestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
     /** Where checkpoints go when the Flink configuration names no place; null: the Flink configuration's. */
     public String checkpointDir;
+    public DeadLetterOutput deadLetterOutput = DeadLetterOutput.QUEUE;
+    /** Topic of the dead letters (QUEUE); {channelPrefix}-cdc-dead-letter unless set. */
+    public String deadLetterTopic;
+    /** Directory URI of the dead letters (FILE). */
+    public String deadLetterPath;
+    public MilvusSink.OnRefused onRefused = MilvusSink.OnRefused.FAIL;
 
     public static CdcConfig load(Path file) {
         return load(file, null);
@@ -111,6 +123,7 @@ public final class CdcConfig implements Serializable {
         Set<String> topKeys = new java.util.HashSet<>(TOP_KEYS);
         topKeys.addAll(GO_SERVER_KEYS);
         checkKnown(root, "", topKeys);
+        ConfigTypes.check(root);
         root.fieldNames().forEachRemaining(key -> {
             if (GO_SERVER_KEYS.contains(key)) {
                 LOG.warn("{} is a key of the Go CDC server and is ignored: this job has no HTTP server or task list", key);
@@ -123,6 +136,8 @@ public final class CdcConfig implements Serializable {
         JsonNode source = required(root, "sourceConfig");
         checkKnown(source, "sourceConfig.", SOURCE_KEYS);
         if (source.has("etcd")) {
+            checkKnown(source.get("etcd"), "sourceConfig.etcd.", Set.of("address", "rootPath", "metaSubPath", "enableAuth",
+                    "username", "password"));
             c.readEtcd(source.get("etcd"), "sourceConfig.etcd.", "address", "rootPath", "metaSubPath", "enableAuth",
                     "username", "password");
         } else {
@@ -149,7 +164,7 @@ public final class CdcConfig implements Serializable {
         JsonNode target = targetUri != null && !root.has("targetConfig")
                 ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
         checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout",
-                "requestTimeout"));
+                "requestTimeout", "onRefused"));
         c.targetUri = targetUri != null ? targetUri : text(target, "uri", null);
         if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
@@ -161,6 +176,19 @@ public final class CdcConfig implements Serializable {
         }
         c.targetRetryTimeout = duration(target, "retryTimeout", "targetConfig.retryTimeout", c.targetRetryTimeout);
         c.targetRequestTimeout = duration(target, "requestTimeout", "targetConfig.requestTimeout", c.targetRequestTimeout);
+        String onRefused = text(target, "onRefused", "fail");
+        switch (onRefused) {
+            case "fail":
+                c.onRefused = MilvusSink.OnRefused.FAIL;
+                break;
+            case "dead-letter":
+                c.onRefused = MilvusSink.OnRefused.DEAD_LETTER;
+                break;
+            default:
+                throw new ConfigException("targetConfig.onRefused", "unknown value '" + onRefused + "'",
+                        "Use fail (stop the job) or dead-letter (write the operation to the dead-letter output and go on)");
+        }
+        c.readDeadLetter(root.get("deadLetter"));
 
         if (root.has("startup")) {
             JsonNode startup = root.get("startup");
@@ -180,11 +208,11 @@ public final class CdcConfig implements Serializable {
         }
         if (root.has("batch")) {
             checkKnown(root.get("batch"), "batch.", Set.of("maxRows", "maxBytes"));
-            c.maxRowsPerBatch = root.get("batch").path("maxRows").asInt(c.maxRowsPerBatch);
+            c.maxRowsPerBatch = Integer.parseInt(text(root.get("batch"), "maxRows", Integer.toString(c.maxRowsPerBatch)).trim());
             if (c.maxRowsPerBatch <= 0) {
                 throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");
             }
-            c.maxBytesPerBatch = root.get("batch").path("maxBytes").asLong(c.maxBytesPerBatch);
+            c.maxBytesPerBatch = Long.parseLong(text(root.get("batch"), "maxBytes", Long.toString(c.maxBytesPerBatch)).trim());
             if (c.maxBytesPerBatch <= 0) {
                 throw new ConfigException("batch.maxBytes", "must be positive",
                         "Use e.g. 16777216 (16 MiB), below the target's proxy.grpc.serverMaxRecvSize");
@@ -194,19 +222,53 @@ public final class CdcConfig implements Serializable {
         return c;
     }
 
+    private void readDeadLetter(JsonNode node) {
+        deadLetterTopic = channelPrefix + "-cdc-dead-letter";
+        if (node == null) {
+            return;
+        }
+        if (!node.isObject()) {
+            throw new ConfigException("deadLetter", "not a section", "Write e.g. deadLetter: {output: file, path: file:///var/lib/milvus-cdc/dead-letters}");
+        }
+        checkKnown(node, "deadLetter.", Set.of("output", "topic", "path"));
+        String output = text(node, "output", "queue");
+        switch (output) {
+            case "queue":
+                deadLetterOutput = DeadLetterOutput.QUEUE;
+                deadLetterTopic = text(node, "topic", deadLetterTopic);
+                if (deadLetterTopic.isBlank()) {
+                    throw new ConfigException("deadLetter.topic", "empty", "Name a topic, e.g. " + channelPrefix + "-cdc-dead-letter");
+                }
+                break;
+            case "file":
+                deadLetterOutput = DeadLetterOutput.FILE;
+                deadLetterPath = text(node, "path", null);
+                if (deadLetterPath == null || !deadLetterPath.matches("^[a-z][a-z0-9+.-]*://.*")) {
+                    throw new ConfigException("deadLetter.path", deadLetterPath == null ? "missing with output: file"
+                            : "'" + deadLetterPath + "' is not a URI",
+                            "Use a directory every TaskManager can write, e.g. file:///var/lib/milvus-cdc/dead-letters or s3://bucket/dead-letters");
+                }
+                break;
+            default:
+                throw new ConfigException("deadLetter.output", "unknown output '" + output + "'",
+                        "Use queue (a topic on the source's Kafka or Pulsar) or file");
+        }
+    }
+
     /** Exactly one of {@code kafka.address} and {@code pulsar.address}: the Go CDC's file carries both sections. */
     private void readQueue(JsonNode source) {
         if (source.has("kafka")) {
+            checkKnown(source.get("kafka"), "sourceConfig.kafka.", Set.of("address"));
             kafkaAddress = blankToNull(text(source.get("kafka"), "address", null));
         }
         if (source.has("pulsar")) {
             JsonNode pulsar = source.get("pulsar");
-            // webAddress (the admin URL) and maxMessageSize (a producer's limit) are accepted and
-            // unused: topics are discovered over the binary protocol, and a consumer takes any
-            // message the broker stored.
+            // maxMessageSize (a producer's limit) is accepted and unused: a consumer takes any
+            // message the broker stored. webAddress serves the dead-letter producer.
             checkKnown(pulsar, "sourceConfig.pulsar.", Set.of("address", "webAddress", "maxMessageSize", "tenant",
                     "namespace", "authPlugin", "authParams"));
             pulsarServiceUrl = blankToNull(text(pulsar, "address", null));
+            pulsarWebUrl = blankToNull(text(pulsar, "webAddress", null));
             pulsarTenant = text(pulsar, "tenant", pulsarTenant);
             pulsarNamespace = text(pulsar, "namespace", pulsarNamespace);
             pulsarAuthPlugin = blankToNull(text(pulsar, "authPlugin", null));
@@ -298,7 +360,7 @@ public final class CdcConfig implements Serializable {
         etcdEndpoints = strings(node.get(address), path + address);
         etcdRootPath = text(node, rootPath, etcdRootPath);
         etcdMetaSubPath = text(node, metaSubPath, etcdMetaSubPath);
-        if (node.path(enableAuth).asBoolean(false)) {
+        if (Boolean.parseBoolean(text(node, enableAuth, "false").trim())) {
             etcdUsername = text(node, username, null);
             etcdPassword = text(node, password, null);
         }
@@ -368,6 +430,8 @@ public final class CdcConfig implements Serializable {
         return "CdcConfig{etcd=" + etcdEndpoints + " " + etcdRootPath + "/" + etcdMetaSubPath
                 + (etcdPassword == null ? "" : " (auth)") + ", queue=" + queueDescription() + ", channels=" + channelPrefix + "-"
                 + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)")
-                + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval + '}';
+                + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval
+                + ", deadLetters=" + (deadLetterOutput == DeadLetterOutput.FILE ? deadLetterPath : "topic " + deadLetterTopic)
+                + ", onRefused=" + onRefused + '}';
     }
 }

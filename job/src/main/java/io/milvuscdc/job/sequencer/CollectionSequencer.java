@@ -1,5 +1,6 @@
 package io.milvuscdc.job.sequencer;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
@@ -66,7 +67,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(CollectionSequencer.class);
 
-    public static final OutputTag<ChangeRecord> DEAD_LETTER = new OutputTag<>("dead-letter") {
+    public static final OutputTag<DeadLetter> DEAD_LETTER = new OutputTag<>("dead-letter") {
         private static final long serialVersionUID = 1L;
     };
 
@@ -126,7 +127,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         if (event.hasUndecodable()) {
             deadLettered.inc();
             LOG.warn("Dead-lettered a message from {}: {}", event.getOrigin(), event.getUndecodable().getError());
-            ctx.output(DEAD_LETTER, record);
+            ctx.output(DEAD_LETTER, DeadLetter.message(event.getOrigin(), event.getUndecodable().getError(),
+                    event.getUndecodable().getPayload().toByteArray()));
             return;
         }
         if (event.hasDatabaseCommand() || event.hasCollectionCommand()) {

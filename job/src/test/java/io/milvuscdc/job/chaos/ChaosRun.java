@@ -30,9 +30,33 @@ public final class ChaosRun {
     /** The fault injected while the workload writes. */
     public enum Fault {
         /** {@code kill -9} of the TaskManager, started again after up to 3 s. */
-        TASKMANAGER,
+        TASKMANAGER(null),
         /** The target Milvus killed ({@code kill -9}) and started again after {@link Options#outage}. */
-        TARGET_DOWN
+        TARGET_DOWN("targetMilvus"),
+        /** The source Milvus killed and started again after the outage (its writers fail meanwhile). */
+        SOURCE_DOWN("sourceMilvus"),
+        /*
+         * A broker or etcd coming back is followed by a restart of the Milvus servers on it, as
+         * their supervisor would do: Milvus 2.3.5 standalone does not always resume its own
+         * consumers or session (its loads then time out), which would leave the shared stack
+         * broken for the tests after. The job meets the outage first, then those restarts.
+         */
+        /** The Kafka broker killed and started again after the outage (the source and the target Milvus run on it). */
+        KAFKA_DOWN("kafka", "sourceMilvus", "targetMilvus"),
+        /** The Pulsar standalone killed and started again after the outage (the job reads the source on Pulsar). */
+        PULSAR_DOWN("pulsar", "pulsarSourceMilvus"),
+        /** etcd killed and started again after the outage (every Milvus keeps its catalog there). */
+        ETCD_DOWN("etcd", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus");
+
+        /** The key of the server in stack.json; null for the TaskManager. */
+        final String server;
+        /** Servers restarted once {@link #server} is back. */
+        final String[] restartAfter;
+
+        Fault(String server, String... restartAfter) {
+            this.server = server;
+            this.restartAfter = restartAfter;
+        }
     }
 
     /** What a run is asked to do. */
@@ -43,7 +67,10 @@ public final class ChaosRun {
         public int kills = 3;
         public int writers = 3;
         public Duration catchUp = Duration.ofMinutes(5);
-        public Fault fault = Fault.TASKMANAGER;
+        /** The faults injected, in turn ({@link #kills} in all): e.g. etcd, then Kafka, then etcd again. */
+        public List<Fault> faults = List.of(Fault.TASKMANAGER);
+        /** The source's queue (a Pulsar fault reads Pulsar whatever this says). */
+        public MilvusStack.Queue queue = MilvusStack.Queue.KAFKA;
         public Duration outage = Duration.ofMinutes(2);
         /** The job's {@code targetConfig.retryTimeout}. */
         public Duration retryTimeout = Duration.ofMinutes(5);
@@ -55,7 +82,8 @@ public final class ChaosRun {
         public final List<String> report = new ArrayList<>();
         public int kills;
         public long restarts;
-        public final List<Double> recoverySeconds = new ArrayList<>();
+        /** Seconds from each fault's end until the job ran again, per fault, in order. */
+        public final List<String> recovery = new ArrayList<>();
 
         public boolean passed() {
             return result != null && result.equal();
@@ -79,10 +107,11 @@ public final class ChaosRun {
         String run = "s" + options.seed + "_" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         Files.createDirectories(dir);
         Path opsLog = dir.resolve("ops.log");
-        MilvusClientV2 source = MilvusTables.connect(stack.source());
+        MilvusStack.Queue queue = options.faults.contains(Fault.PULSAR_DOWN) ? MilvusStack.Queue.PULSAR : options.queue;
+        MilvusClientV2 source = MilvusTables.connect(stack.source(queue));
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
-            Path cdcYaml = FlinkCluster.cdcYaml(stack, dir,
+            Path cdcYaml = FlinkCluster.cdcYaml(stack, queue, dir,
                     "  retryTimeout: " + options.retryTimeout.toSeconds() + "s",
                     "selection:",
                     "  include: ['*." + "chaos_*" + run + "', 'chaos_db_" + run + ".*']",
@@ -98,13 +127,7 @@ public final class ChaosRun {
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
-            Thread killer = new Thread(() -> {
-                if (options.fault == Fault.TARGET_DOWN) {
-                    targetDown(flink, job, kills, writing, killerDone, outcome);
-                } else {
-                    kill(flink, job, kills, writing, killerDone, outcome);
-                }
-            }, "chaos-killer");
+            Thread killer = new Thread(() -> inject(flink, job, kills, writing, killerDone, outcome), "chaos-killer");
             long t0 = System.nanoTime();
             killer.start();
             workload.run(() -> !killerDone.get());
@@ -131,10 +154,14 @@ public final class ChaosRun {
                     options.seed, workload.rowsWritten(), options.writers, workloadSeconds, catchUpSeconds));
             outcome.report.add("operations " + workload.counts());
             outcome.restarts = flink.restarts(job);
-            outcome.report.add(String.format("fault=%s%s times=%d restarts=%d completed checkpoints=%d recovery (s)=%s",
-                    options.fault, options.fault == Fault.TARGET_DOWN ? " outage=" + options.outage.toSeconds() + "s" : "",
-                    outcome.kills, outcome.restarts, flink.completedCheckpoints(job), outcome.recoverySeconds));
+            outcome.report.add(String.format("faults=%s%s times=%d restarts=%d completed checkpoints=%d recovery (s)=%s",
+                    options.faults, options.faults.stream().anyMatch(f -> f.server != null)
+                            ? " outage=" + options.outage.toSeconds() + "s" : "",
+                    outcome.kills, outcome.restarts, flink.completedCheckpoints(job), outcome.recovery));
             outcome.report.add("oracle " + result.summary());
+            if (outcome.restarts > 0) {
+                flink.failures(job).forEach(f -> outcome.report.add("failure " + f));
+            }
             if (!result.equal()) {
                 describeFailure(result, opsLog, outcome.report);
                 outcome.report.add("last job failure: " + flink.lastFailure(job));
@@ -177,75 +204,77 @@ public final class ChaosRun {
         }
     }
 
-    /** Kills the TaskManager {@code options.kills} times while the workload writes; restarts it each time. */
-    private void kill(FlinkCluster flink, String job, AtomicInteger kills, AtomicBoolean writing, AtomicBoolean killerDone,
-                      Outcome outcome) {
+    /**
+     * Injects {@code options.kills} faults while the workload writes, taking {@code options.faults}
+     * in turn, spread over the run, each after the job has completed a checkpoint since the last.
+     * The TaskManager is killed with {@code kill -9} (every other time right after a checkpoint
+     * completes, while its operations are applied) and started again within 3 s; recovery: until
+     * the job runs again. A server is killed for {@code options.outage}, then started with its
+     * data, with any server that exited meanwhile (a Milvus losing its etcd or broker may), as a
+     * supervisor would; recovery: from its return until the job runs and has completed two more
+     * checkpoints (the first may be the one whose operations waited for the server).
+     */
+    private void inject(FlinkCluster flink, String job, AtomicInteger injected, AtomicBoolean writing, AtomicBoolean done,
+                        Outcome outcome) {
         Random random = new Random(options.seed * 7919);
         try {
-            // Spread over the run: about 400 rows a second are written here, so a kill every rows/400/kills seconds.
+            // About 400 rows a second are written here: a fault every rows/400/kills seconds.
             long meanGapMs = options.rows * 1000 / 400 / Math.max(1, options.kills);
-            while (writing.get() && kills.get() < options.kills) {
+            while (writing.get() && injected.get() < options.kills) {
+                Fault fault = options.faults.get(injected.get() % options.faults.size());
                 Thread.sleep((long) (random.nextDouble() * 2 * meanGapMs));
                 long before = checkpoints(flink, job);
-                // Progress between kills: running, and one more checkpoint since the last restart.
-                waitUntil("a checkpoint before the next kill", Duration.ofMinutes(3),
+                waitUntil("a checkpoint before the next fault", Duration.ofMinutes(3),
                         () -> running(flink, job) && checkpoints(flink, job) > before);
-                if (kills.get() % 2 == 0) {
-                    // Right after a checkpoint completes: its committable is being applied.
-                    long seen = checkpoints(flink, job);
-                    waitUntil("a checkpoint to complete", Duration.ofMinutes(2), () -> checkpoints(flink, job) > seen);
-                    Thread.sleep(random.nextInt(300));
-                } else {
-                    Thread.sleep(1000 + random.nextInt(8000));
+                if (fault == Fault.TASKMANAGER) {
+                    if (injected.get() % 2 == 0) {
+                        // Right after a checkpoint completes: its operations are being applied.
+                        long seen = checkpoints(flink, job);
+                        waitUntil("a checkpoint to complete", Duration.ofMinutes(2), () -> checkpoints(flink, job) > seen);
+                        Thread.sleep(random.nextInt(300));
+                    } else {
+                        Thread.sleep(1000 + random.nextInt(8000));
+                    }
+                    long restarts = flink.restarts(job);
+                    flink.killTaskManager(0);
+                    injected.incrementAndGet();
+                    Thread.sleep(random.nextInt(3000));
+                    flink.startTaskManager(0);
+                    long started = System.nanoTime();
+                    waitUntil("the job runs again", Duration.ofMinutes(3), () -> restartsOf(flink, job) > restarts
+                            && running(flink, job) && allTasksRunning(flink, job));
+                    outcome.recovery.add(fault + "=" + seconds(started));
+                    continue;
                 }
-                long restarts = flink.restarts(job);
-                flink.killTaskManager(0);
-                kills.incrementAndGet();
-                Thread.sleep(random.nextInt(3000));
-                flink.startTaskManager(0);
-                long started = System.nanoTime();
-                waitUntil("the job runs again", Duration.ofMinutes(3), () -> restartsOf(flink, job) > restarts
-                        && running(flink, job) && allTasksRunning(flink, job));
-                outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
-            }
-        } catch (Exception e) {
-            outcome.report.add("the killer stopped: " + e.getMessage());
-        } finally {
-            // Done (or a failed job that takes no more kills): the workload may end, the oracle report.
-            killerDone.set(true);
-        }
-    }
-
-    /**
-     * Takes the target Milvus down ({@code kill -9}) for {@code options.outage}, {@code options.kills}
-     * times, while the workload writes; then starts it again with its data. Recovery: from the
-     * target's return until the job runs and has completed two more checkpoints (the first may be
-     * the one whose operations waited for the target).
-     */
-    private void targetDown(FlinkCluster flink, String job, AtomicInteger outages, AtomicBoolean writing,
-                            AtomicBoolean done, Outcome outcome) {
-        Random random = new Random(options.seed * 7919);
-        try {
-            while (writing.get() && outages.get() < options.kills) {
-                long before = checkpoints(flink, job);
-                waitUntil("a checkpoint before the outage", Duration.ofMinutes(3),
-                        () -> running(flink, job) && checkpoints(flink, job) > before);
                 Thread.sleep(1000 + random.nextInt(5000));
-                stack.stopServer("targetMilvus", true);
-                outages.incrementAndGet();
+                stack.stopServer(fault.server, true);
+                injected.incrementAndGet();
                 Thread.sleep(options.outage.toMillis());
-                stack.startServer("targetMilvus");
+                stack.startServer(fault.server);
                 long started = System.nanoTime();
+                for (String dependent : fault.restartAfter) {
+                    stack.stopServer(dependent, true);
+                    stack.startServer(dependent);
+                }
+                String healed = stack.heal();
+                if (!healed.contains("\"started\": []")) {
+                    outcome.report.add("after the " + fault.server + " outage, started again: " + healed);
+                }
                 long seen = checkpoints(flink, job);
-                waitUntil("two checkpoints after the target is back", Duration.ofMinutes(10),
+                waitUntil("two checkpoints after " + fault.server + " is back", Duration.ofMinutes(10),
                         () -> running(flink, job) && allTasksRunning(flink, job) && checkpoints(flink, job) > seen + 1);
-                outcome.recoverySeconds.add(Math.round((System.nanoTime() - started) / 1e8) / 10.0);
+                outcome.recovery.add(fault + "=" + seconds(started));
             }
         } catch (Exception e) {
             outcome.report.add("the fault injector stopped: " + e.getMessage());
         } finally {
+            // Done (or a failed job that takes no more faults): the workload may end, the oracle report.
             done.set(true);
         }
+    }
+
+    private static double seconds(long startedNanos) {
+        return Math.round((System.nanoTime() - startedNanos) / 1e8) / 10.0;
     }
 
     /** Whether the job runs; a failed job stops the killer (the oracle then reports). */
@@ -313,7 +342,10 @@ public final class ChaosRun {
         }
     }
 
-    /** {@code ChaosRun STACK_JSON JAR DIR SEED ROWS KILLS [WRITERS [FAULT OUTAGE_S RETRY_TIMEOUT_S]]}: scripts/chaos.sh. */
+    /**
+     * {@code ChaosRun STACK_JSON JAR DIR SEED ROWS KILLS [WRITERS [FAULT[,FAULT…] OUTAGE_S RETRY_TIMEOUT_S]]}:
+     * scripts/chaos.sh.
+     */
     public static void main(String[] args) throws Exception {
         Options o = new Options();
         o.seed = Long.parseLong(args[3]);
@@ -323,7 +355,9 @@ public final class ChaosRun {
             o.writers = Integer.parseInt(args[6]);
         }
         if (args.length > 9) {
-            o.fault = Fault.valueOf(args[7].toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            o.faults = java.util.Arrays.stream(args[7].split(","))
+                    .map(f -> Fault.valueOf(f.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_')))
+                    .collect(java.util.stream.Collectors.toList());
             o.outage = Duration.ofSeconds(Long.parseLong(args[8]));
             o.retryTimeout = Duration.ofSeconds(Long.parseLong(args[9]));
         }

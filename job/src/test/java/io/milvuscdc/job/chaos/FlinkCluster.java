@@ -36,7 +36,16 @@ public final class FlinkCluster implements AutoCloseable {
 
     /** Starts a cluster with {@code taskManagers} TaskManagers in {@code dir} (emptied first). */
     public static FlinkCluster start(Path dir, int taskManagers) throws IOException, InterruptedException {
-        script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers));
+        return start(dir, taskManagers, null);
+    }
+
+    /** With every logger at {@code logLevel} (e.g. DEBUG), or as shipped when null. */
+    public static FlinkCluster start(Path dir, int taskManagers, String logLevel) throws IOException, InterruptedException {
+        if (logLevel == null) {
+            script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers));
+        } else {
+            script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers), "--log-level", logLevel);
+        }
         JsonNode state = JSON.readTree(dir.resolve("cluster.json").toFile());
         return new FlinkCluster(dir, state.get("restUrl").asText());
     }
@@ -54,15 +63,32 @@ public final class FlinkCluster implements AutoCloseable {
      * lines (selection, intervals) appended; returns its path.
      */
     public static Path cdcYaml(MilvusStack stack, Path dir, String... extra) throws IOException {
+        return cdcYaml(stack, MilvusStack.Queue.KAFKA, dir, extra);
+    }
+
+    /** The same for the stack's source on {@code queue}. */
+    public static Path cdcYaml(MilvusStack stack, MilvusStack.Queue queue, Path dir, String... extra) throws IOException {
+        MilvusStack.Milvus source = stack.source(queue);
         List<String> lines = new ArrayList<>(List.of(
                 "sourceConfig:",
                 "  etcd:",
                 "    address: [" + stack.etcdEndpoint() + "]",
-                "    rootPath: " + stack.source().etcdRootPath(),
-                "    metaSubPath: " + stack.source().metaSubPath(),
-                "  replicateChan: " + stack.source().channelPrefix() + "-replicate-msg",
-                "  kafka:",
-                "    address: " + stack.kafkaBootstrap(),
+                "    rootPath: " + source.etcdRootPath(),
+                "    metaSubPath: " + source.metaSubPath(),
+                "  replicateChan: " + source.channelPrefix() + "-replicate-msg"));
+        if (queue == MilvusStack.Queue.PULSAR) {
+            lines.addAll(List.of(
+                    "  pulsar:",
+                    "    address: " + stack.pulsar().serviceUrl(),
+                    "    webAddress: " + stack.pulsar().webUrl(),
+                    "    tenant: " + stack.pulsar().tenant(),
+                    "    namespace: " + stack.pulsar().namespace()));
+        } else {
+            lines.addAll(List.of(
+                    "  kafka:",
+                    "    address: " + stack.kafkaBootstrap()));
+        }
+        lines.addAll(List.of(
                 "targetConfig:",
                 "  uri: " + stack.target().uri()));
         lines.addAll(List.of(extra));
@@ -138,6 +164,18 @@ public final class FlinkCluster implements AutoCloseable {
         return exceptions.path("root-exception").asText("");
     }
 
+    /** Every failure in the job's exception history, newest first: its exception and the first cause lines. */
+    public List<String> failures(String jobId) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (JsonNode entry : get("/jobs/" + jobId + "/exceptions").at("/exceptionHistory/entries")) {
+            String causes = entry.path("stacktrace").asText().lines()
+                    .filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t..."))
+                    .limit(4).collect(java.util.stream.Collectors.joining(" | "));
+            out.add(entry.path("taskName").asText("job") + ": " + causes);
+        }
+        return out;
+    }
+
     public int registeredTaskManagers() throws IOException {
         return get("/overview").get("taskmanagers").asInt();
     }
@@ -177,6 +215,30 @@ public final class FlinkCluster implements AutoCloseable {
         script("flink", "--dir", dir.toString(), "--", "cancel", jobId);
     }
 
+    /** The body of a REST GET, as text (for scanning). */
+    public String restText(String path) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(restUrl + path).openConnection();
+        c.setConnectTimeout(2000);
+        c.setReadTimeout(5000);
+        try (InputStream in = c.getResponseCode() < 400 ? c.getInputStream() : c.getErrorStream()) {
+            return in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    /** {@code flink run -d jar args...} that is expected to fail: returns everything the client printed. */
+    public String submitExpectingFailure(Path jar, String... args) throws IOException, InterruptedException {
+        List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d", jar.toString()));
+        cli.addAll(List.of(args));
+        try {
+            String out = script(cli.toArray(new String[0]));
+            throw new IllegalStateException("flink run succeeded:\n" + out);
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+
     private JsonNode get(String path) throws IOException {
         HttpURLConnection c = (HttpURLConnection) new URL(restUrl + path).openConnection();
         c.setConnectTimeout(2000);
@@ -209,7 +271,7 @@ public final class FlinkCluster implements AutoCloseable {
         Files.deleteIfExists(log);
         if (p.exitValue() != 0) {
             throw new IOException("flink_cluster.py " + String.join(" ", args) + " failed (" + p.exitValue() + "):\n"
-                    + out.substring(Math.max(0, out.length() - 4000)));
+                    + out.substring(Math.max(0, out.length() - 20_000)));
         }
         return out;
     }

@@ -311,7 +311,17 @@ public final class Workload {
 
         void load() {
             if (!loaded) {
-                source.loadCollection(LoadCollectionReq.builder().databaseName(db).collectionName(name).build());
+                // Right after a fault the source may take more than one call's timeout to load.
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        source.loadCollection(LoadCollectionReq.builder().databaseName(db).collectionName(name).build());
+                        break;
+                    } catch (RuntimeException e) {
+                        if (attempt == 3) {
+                            throw e;
+                        }
+                    }
+                }
                 loaded = true;
             }
         }
@@ -346,8 +356,15 @@ public final class Workload {
             weights.put("idle", 3);
         }
 
+        private boolean failed;
+
         void run() throws InterruptedException {
             while (rows.get() < rowTarget || more.getAsBoolean()) {
+                if (failed) {
+                    // The source may be down (a fault under test): retry at a client's pace, not in a spin.
+                    Thread.sleep(200);
+                    failed = false;
+                }
                 Slot slot = slots.get(random.nextInt(slots.size()));
                 String kind = pick();
                 boolean ddl = kind.startsWith("recreate") || kind.equals("index") || kind.equals("load")
@@ -366,8 +383,10 @@ public final class Workload {
                     step(slot, kind);
                 } catch (Recorded e) {
                     // a failed data call, written down with its keys
+                    failed = true;
                 } catch (RuntimeException e) {
                     record(w, slot, kind, null, e.getClass().getSimpleName() + ": " + e.getMessage());
+                    failed = true;
                 } finally {
                     if (ddl) {
                         write.unlock();

@@ -234,4 +234,93 @@ class CdcConfigTest {
         assertEquals(Duration.ofSeconds(3), c.checkpointInterval);
         assertEquals(Duration.ofMinutes(2), c.targetRetryTimeout);
     }
+
+    @Test
+    void deadLettersGoToATopicOnTheSourceQueueByDefaultOrToFiles() {
+        String base = String.join("\n", "sourceConfig:", "  etcd: {address: ['127.0.0.1:2379']}",
+                "  replicateChan: cdc-src-replicate-msg", "  kafka: {address: '127.0.0.1:9092'}",
+                "targetConfig: {uri: 'http://t:19530'}");
+        CdcConfig plain = CdcConfig.parse(base);
+        assertEquals(CdcConfig.DeadLetterOutput.QUEUE, plain.deadLetterOutput);
+        assertEquals("cdc-src-cdc-dead-letter", plain.deadLetterTopic);
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.OnRefused.FAIL, plain.onRefused);
+
+        CdcConfig files = CdcConfig.parse(base.replace("targetConfig: {uri: 'http://t:19530'}",
+                "targetConfig: {uri: 'http://t:19530', onRefused: dead-letter}")
+                + "\ndeadLetter: {output: file, path: 'file:///var/dl'}");
+        assertEquals(CdcConfig.DeadLetterOutput.FILE, files.deadLetterOutput);
+        assertEquals("file:///var/dl", files.deadLetterPath);
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.OnRefused.DEAD_LETTER, files.onRefused);
+
+        for (String[] bad : new String[][] {
+                {"\ndeadLetter: {output: file}", "deadLetter.path"},
+                {"\ndeadLetter: {output: file, path: /var/dl}", "deadLetter.path"},
+                {"\ndeadLetter: {output: s3}", "deadLetter.output"},
+                {"\ndeadLetter: {output: queue, topc: x}", "deadLetter.topc"},
+                {"\ndeadLetter: yes", "deadLetter"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> CdcConfig.parse(base + bad[0]), bad[0]);
+            assertTrue(e.getMessage().startsWith("Invalid configuration at '" + bad[1] + "':"), e.getMessage());
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> CdcConfig.parse(
+                base.replace("uri: 'http://t:19530'", "uri: 'http://t:19530', onRefused: skip")));
+        assertTrue(e.getMessage().contains("targetConfig.onRefused") && e.getMessage().contains("dead-letter"), e.getMessage());
+    }
+
+    private static final String GOOD = String.join("\n",
+            "sourceConfig:",
+            "  etcd:",
+            "    address: ['127.0.0.1:2379']",
+            "    rootPath: by-dev",
+            "  kafka: {address: '127.0.0.1:9092'}",
+            "targetConfig: {uri: 'http://t:19530'}",
+            "selection: {include: ['*.*']}",
+            "checkpointInterval: 2s",
+            "batch: {maxRows: 100}");
+
+    /** What is wrong, the text of {@link #GOOD} replaced, its replacement, the key the error must name. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> badConfigurations() {
+        String kafka = "  kafka: {address: '127.0.0.1:9092'}";
+        String target = "{uri: 'http://t:19530'}";
+        return java.util.stream.Stream.of(
+                bad("sourceConfig missing", "sourceConfig:", "sourceConfi:", "sourceConfi"),
+                bad("etcd address missing", "    address: ['127.0.0.1:2379']\n", "", "sourceConfig.etcd.address"),
+                bad("no queue", kafka, "", "sourceConfig.kafka.address"),
+                bad("both queues", kafka, kafka + "\n  pulsar: {address: 'pulsar://p:6650'}", "sourceConfig.kafka.address"),
+                bad("targetConfig missing", "targetConfig: " + target, "", "targetConfig"),
+                bad("target uri missing", target, "{token: x}", "targetConfig.uri"),
+                bad("target uri not http(s)", "http://t:19530", "t:19530", "targetConfig.uri"),
+                bad("rows not a number", "maxRows: 100", "maxRows: lots", "batch.maxRows"),
+                bad("rows not positive", "maxRows: 100", "maxRows: 0", "batch.maxRows"),
+                bad("enableAuth not a boolean", "    rootPath: by-dev", "    enableAuth: maybe", "sourceConfig.etcd.enableAuth"),
+                bad("uri a list", target, "{uri: [a, b]}", "targetConfig.uri"),
+                bad("kafka not a section", kafka, "  kafka: 127.0.0.1:9092", "sourceConfig.kafka"),
+                bad("include a section", "include: ['*.*']", "include: {a: b}", "selection.include"),
+                bad("interval not a duration", "checkpointInterval: 2s", "checkpointInterval: soon", "checkpointInterval"),
+                bad("retry timeout not a duration", target, "{uri: 'http://t:19530', retryTimeout: forever}",
+                        "targetConfig.retryTimeout"),
+                bad("startup mode unknown", "checkpointInterval: 2s", "startup: {mode: yesterday}", "startup.mode"),
+                bad("unknown top-level key", "checkpointInterval: 2s", "checkpointIntervall: 2s", "checkpointIntervall"),
+                bad("unknown etcd key", "    rootPath: by-dev", "    rootPth: by-dev", "sourceConfig.etcd.rootPth"),
+                bad("unknown kafka key", kafka, "  kafka: {adress: '127.0.0.1:9092'}", "sourceConfig.kafka.adress"),
+                bad("unknown target key", target, "{uri: 'http://t:19530', tokn: x}", "targetConfig.tokn"),
+                bad("unknown batch key", "maxRows: 100", "maxRow: 100", "batch.maxRow"),
+                bad("unknown dead-letter output", "checkpointInterval: 2s", "deadLetter: {output: s3}", "deadLetter.output"));
+    }
+
+    private static org.junit.jupiter.params.provider.Arguments bad(String what, String replaced, String by, String key) {
+        return org.junit.jupiter.params.provider.Arguments.of(what, replaced, by, key);
+    }
+
+    /** Each bad configuration names its key, says what is wrong and how to fix it. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("badConfigurations")
+    void aBadConfigurationNamesTheKeyAndTheFix(String what, String replaced, String by, String key) {
+        CdcConfig.parse(GOOD);
+        assertTrue(GOOD.contains(replaced), "the case changes something: " + replaced);
+        String bad = GOOD.replace(replaced, by);
+        ConfigException e = assertThrows(ConfigException.class, () -> CdcConfig.parse(bad), what + ":\n" + bad);
+        String prefix = "Invalid configuration at '" + key + "': ";
+        assertTrue(e.getMessage().startsWith(prefix), e.getMessage());
+        assertTrue(e.getMessage().indexOf(". ", prefix.length()) > 0, "a problem and a fix: " + e.getMessage());
+    }
 }

@@ -34,6 +34,22 @@ public final class MetaSourceConfig implements Serializable {
         return rootPath + "/" + metaSubPath + "/root-coord/";
     }
 
+    /** {@code {rootPath}/{metaSubPath}/}: a running (or once run) Milvus has keys below. */
+    public String metaPrefix() {
+        return rootPath + "/" + metaSubPath + "/";
+    }
+
+    /** A client to this etcd with these credentials. */
+    public io.etcd.jetcd.Client newClient() {
+        io.etcd.jetcd.ClientBuilder builder = io.etcd.jetcd.Client.builder().endpoints(endpoints.toArray(new String[0]));
+        if (username != null && !username.isEmpty()) {
+            builder.user(io.etcd.jetcd.ByteSequence.from(username, java.nio.charset.StandardCharsets.UTF_8))
+                    .password(io.etcd.jetcd.ByteSequence.from(password == null ? "" : password,
+                            java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return builder.build();
+    }
+
     public String username() {
         return username;
     }

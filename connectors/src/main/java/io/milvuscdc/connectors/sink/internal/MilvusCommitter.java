@@ -1,6 +1,8 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
 import org.apache.flink.metrics.Counter;
@@ -11,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Applies a completed checkpoint's operations to the target, in order (called by
@@ -20,9 +23,11 @@ import java.util.List;
  * with exponential backoff, the pipeline backing up meanwhile, until the retry timeout; then the
  * job fails over and the committable is applied again from the checkpoint: operations are
  * idempotent. Nothing is ever counted as done that the target did not take: a target that cannot
- * take this job's writes at all, or an operation it refuses for good, stops the job (no restart
- * loop) with the collection, the operation, the reason and the fix; the committable stays in the
- * last checkpoint, to be applied again when the job is resumed from it.
+ * take this job's writes at all stops the job (no restart loop) with the reason and the fix; an
+ * operation it refuses for good does too ({@link MilvusSink.OnRefused#FAIL}, naming collection,
+ * operation and reason; the operation stays in the last checkpoint, to be applied again when the
+ * job is resumed from it), or is handed whole to the dead-letter output
+ * ({@link MilvusSink.OnRefused#DEAD_LETTER}) and replication goes on.
  */
 public final class MilvusCommitter implements AutoCloseable {
 
@@ -34,20 +39,26 @@ public final class MilvusCommitter implements AutoCloseable {
     private final Counter rowsDeleted;
     private final Counter ddlApplied;
     private final Counter skippedSuperseded;
+    private final Counter deadLettered;
+    private final MilvusSink.OnRefused onRefused;
+    private final Consumer<DeadLetter> deadLetters;
     private volatile long lastAppliedTimestamp;
 
-    public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics) {
-        this(config, metrics, TargetMilvusClient::new);
-    }
-
-    /** With the target's client from {@code clients} (tests replace it). */
-    public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics, TargetClient.Factory clients) {
+    /**
+     * With the target's client from {@code clients} (tests replace it); refused operations go to
+     * {@code deadLetters} when {@code onRefused} says so.
+     */
+    public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics, TargetClient.Factory clients,
+                           MilvusSink.OnRefused onRefused, Consumer<DeadLetter> deadLetters) {
         this.config = config;
+        this.onRefused = onRefused;
+        this.deadLetters = deadLetters;
         this.client = clients.create(config);
         this.rowsUpserted = metrics.counter("rowsUpserted");
         this.rowsDeleted = metrics.counter("rowsDeleted");
         this.ddlApplied = metrics.counter("ddlApplied");
         this.skippedSuperseded = metrics.counter("operationsSkippedSuperseded");
+        this.deadLettered = metrics.counter("operationsDeadLettered");
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
     }
 
@@ -71,6 +82,20 @@ public final class MilvusCommitter implements AutoCloseable {
                 lastAppliedTimestamp = Math.max(lastAppliedTimestamp, op.getTimestamp());
                 return;
             } catch (MilvusTargetException e) {
+                if (e.kind() == MilvusTargetException.Kind.TOO_LARGE && OperationSplitter.rows(op) > 1) {
+                    LOG.warn("The target Milvus refused {} as too large; sending it in two halves", summary(op));
+                    for (TargetOperation half : OperationSplitter.halves(op)) {
+                        applyWithRetry(half);
+                    }
+                    return;
+                }
+                if (!e.retriable() && e.kind() != MilvusTargetException.Kind.TARGET_CANNOT_WRITE
+                        && onRefused == MilvusSink.OnRefused.DEAD_LETTER) {
+                    LOG.warn("The target Milvus refused {}; dead-lettered: {}", summary(op), e.getMessage());
+                    deadLetters.accept(DeadLetter.operation(op, e.getMessage()));
+                    deadLettered.inc();
+                    return;
+                }
                 if (!e.retriable()) {
                     String what = e.kind() == MilvusTargetException.Kind.TARGET_CANNOT_WRITE
                             ? "The target Milvus cannot take this job's writes"

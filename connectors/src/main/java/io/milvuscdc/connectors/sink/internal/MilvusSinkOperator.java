@@ -1,7 +1,9 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
 import org.apache.flink.api.common.state.MapState;
@@ -37,8 +39,14 @@ import java.util.stream.Stream;
  * <p>Applying reads the operations back in bounded chunks (a batch's rows or bytes) and runs in
  * the task's thread: while the target takes them, the job is back-pressured, and however large a
  * backlog, only one chunk is on the heap.
+ *
+ * <p>Its output is what the target refused for good, as dead letters (with
+ * {@link MilvusSink.OnRefused#DEAD_LETTER}). They are emitted when a checkpoint completes (as
+ * Flink's own committer operator emits its committables), so after a failure the restored
+ * operations are applied again and a refusal is dead-lettered again: at least once, never lost.
  */
-public final class MilvusSinkOperator extends AbstractStreamOperator<Void> implements OneInputStreamOperator<OperationRecord, Void> {
+public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
+        implements OneInputStreamOperator<OperationRecord, DeadLetter> {
 
     private static final long serialVersionUID = 1L;
 
@@ -50,6 +58,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<Void> imple
     private final int maxRowsPerBatch;
     private final long maxBytesPerBatch;
     private final TargetClient.Factory clients;
+    private final MilvusSink.OnRefused onRefused;
 
     private transient MapState<Long, byte[]> pending;
     private transient ValueState<Long> next;
@@ -61,8 +70,9 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<Void> imple
     private transient MilvusCommitter committer;
 
     public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
-            TargetClient.Factory clients) {
+            TargetClient.Factory clients, MilvusSink.OnRefused onRefused) {
         this.config = config;
+        this.onRefused = onRefused;
         this.maxRowsPerBatch = maxRowsPerBatch;
         this.maxBytesPerBatch = maxBytesPerBatch;
         this.clients = clients;
@@ -77,7 +87,8 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<Void> imple
         first = getKeyedStateStore().getState(new ValueStateDescriptor<>(FIRST, Types.LONG));
         nextByKey = new HashMap<>();
         barriers = new TreeMap<>();
-        committer = new MilvusCommitter(config, getMetricGroup(), clients);
+        committer = new MilvusCommitter(config, getMetricGroup(), clients, onRefused,
+                deadLetter -> output.collect(new StreamRecord<>(deadLetter)));
         // Everything a restored checkpoint holds was part of a complete checkpoint.
         List<Object> restored = new ArrayList<>();
         try (Stream<Object> keys = getKeyedStateBackend().getKeys(NEXT, VoidNamespace.INSTANCE)) {

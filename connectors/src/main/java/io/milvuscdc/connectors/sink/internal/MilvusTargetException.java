@@ -11,8 +11,10 @@ public final class MilvusTargetException extends RuntimeException {
         TRANSIENT,
         /** The target cannot take this job's writes at all (replicate mode, credentials): stop, with the fix. */
         TARGET_CANNOT_WRITE,
-        /** This operation is refused for good (schema, data, size): per the refusal policy. */
-        REFUSED
+        /** This operation is refused for good (schema, data): per the refusal policy. */
+        REFUSED,
+        /** The request is over the target's message size limit: sent again in smaller parts, never as is. */
+        TOO_LARGE
     }
 
     private final Kind kind;

@@ -171,9 +171,10 @@ public final class TargetMilvusClient implements TargetClient {
             case UNAUTHENTICATED:
             case PERMISSION_DENIED:
                 return Kind.TARGET_CANNOT_WRITE;
+            case RESOURCE_EXHAUSTED: // a message over the server's (or this client's) size limit
+                return Kind.TOO_LARGE;
             case INVALID_ARGUMENT:
             case UNIMPLEMENTED:
-            case RESOURCE_EXHAUSTED: // a message over the server's size limit: never retried as it is
             case OUT_OF_RANGE:
             case FAILED_PRECONDITION:
                 return Kind.REFUSED;
@@ -458,7 +459,10 @@ public final class TargetMilvusClient implements TargetClient {
         // routing, disk, rate limit, force deny) pass with time; so does what the server calls retriable.
         if (status.getRetriable() || status.getCode() >= 1 && status.getCode() <= 9
                 || reason.contains("not ready") || reason.contains("rate limit") || reason.contains("quota")
-                || reason.contains("timeout") || reason.contains("unavailable")) {
+                || reason.contains("timeout") || reason.contains("unavailable")
+                // Its own etcd or broker away (restarting): internal calls time out or are cut.
+                || reason.contains("deadline exceeded") || reason.contains("context canceled")
+                || reason.contains("connection refused") || reason.contains("etcdserver")) {
             return Kind.TRANSIENT;
         }
         return Kind.REFUSED;

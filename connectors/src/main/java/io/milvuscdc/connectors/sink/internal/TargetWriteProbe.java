@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Checked once at submission: does the target take this job's writes? A row is upserted into a
  * scratch collection ({@value #PREFIX}…, dropped again), the way the job writes. A target that
- * cannot take writes at all (replicate mode, refused credentials) is reported before anything
- * runs; a target that is merely unreachable now is left to the running job, which retries.
+ * cannot take writes at all (replicate mode, refused credentials) or does not answer (a wrong
+ * address, http against a TLS port) is reported before anything runs.
  */
 public final class TargetWriteProbe {
 
@@ -33,7 +33,10 @@ public final class TargetWriteProbe {
 
     private TargetWriteProbe() {}
 
-    /** Throws {@link MilvusTargetException} of kind {@link Kind#TARGET_CANNOT_WRITE} if the target takes no writes. */
+    /**
+     * Throws {@link MilvusTargetException} of kind {@link Kind#TARGET_CANNOT_WRITE} if the target
+     * takes no writes, of kind {@link Kind#TRANSIENT} if it does not answer.
+     */
     public static void check(TargetClient target) {
         String name = PREFIX + Long.toString(System.nanoTime() & 0xffffffffL, 36);
         TargetOperation.Builder op = TargetOperation.newBuilder().setDatabase("default").setCollection(name).setTimestamp(1);
@@ -46,10 +49,10 @@ public final class TargetWriteProbe {
                 drop(target, op);
             }
         } catch (MilvusTargetException e) {
-            if (e.kind() == Kind.TARGET_CANNOT_WRITE) {
+            if (e.kind() == Kind.TARGET_CANNOT_WRITE || e.kind() == Kind.TRANSIENT) {
                 throw e;
             }
-            // Down or busy: the job retries once running. Refused: the operation in question will say why.
+            // Refused for a reason of the probe's own: the job's operations will say if they are too.
             LOG.warn("Could not check that the target takes writes ({}); the job starts anyway", e.getMessage());
         }
     }

@@ -2,6 +2,8 @@ package io.milvuscdc.connectors.sink.internal;
 
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
+import io.milvuscdc.connectors.deadletter.DeadLetter;
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException.Kind;
 
@@ -46,9 +48,12 @@ class MilvusCommitterTest {
                 "collection not found[collection=orders]")));
         assertEquals(Kind.REFUSED, TargetMilvusClient.classify(status(ErrorCode.IllegalArgument, 1100,
                 "the length of varchar field exceeds max length")));
+        // Seen from a target whose etcd was restarting: its own call timed out.
+        assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
+                "context deadline exceeded: collection not found[collection=470768437007365074]")));
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(Code.UNAVAILABLE));
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(Code.DEADLINE_EXCEEDED));
-        assertEquals(Kind.REFUSED, TargetMilvusClient.classify(Code.RESOURCE_EXHAUSTED), "over the message size: never as is");
+        assertEquals(Kind.TOO_LARGE, TargetMilvusClient.classify(Code.RESOURCE_EXHAUSTED), "over the message size: never as is");
         assertEquals(Kind.TARGET_CANNOT_WRITE, TargetMilvusClient.classify(Code.UNAUTHENTICATED));
     }
 
@@ -75,6 +80,91 @@ class MilvusCommitterTest {
     }
 
     @Test
+    void withDeadLetterARefusedOperationGoesWholeToTheDeadLettersAndTheNextOnesApply() throws Exception {
+        ScriptedClient client = new ScriptedClient(List.of(new MilvusTargetException("schema differs", Kind.REFUSED, null)));
+        List<DeadLetter> deadLetters = new ArrayList<>();
+        MilvusCommitter committer = new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null,
+                Duration.ofMinutes(1)), new UnregisteredMetricsGroup(), config -> client,
+                MilvusSink.OnRefused.DEAD_LETTER, deadLetters::add);
+        committer.apply(List.of(upsert(1), upsert(2)));
+        assertEquals(List.of(2L), client.applied);
+        assertEquals(1, deadLetters.size());
+        DeadLetter d = deadLetters.get(0);
+        assertEquals(DeadLetter.Kind.OPERATION, d.kind);
+        assertEquals("orders", d.collection);
+        assertEquals("upsert", d.operation);
+        assertEquals("schema differs", d.reason);
+        assertEquals(upsert(1), TargetOperation.parseFrom(d.payload), "the whole operation, rows included");
+    }
+
+    @Test
+    void withDeadLetterATargetThatCannotWriteAtAllStillStopsTheJob() {
+        MilvusTargetException denied = new MilvusTargetException("replicate mode", Kind.TARGET_CANNOT_WRITE, null);
+        ScriptedClient client = new ScriptedClient(List.of(denied));
+        MilvusCommitter committer = new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null,
+                Duration.ofMinutes(1)), new UnregisteredMetricsGroup(), config -> client,
+                MilvusSink.OnRefused.DEAD_LETTER, d -> {
+                    throw new AssertionError("every operation would be dead-lettered: " + d);
+                });
+        assertThrows(SuppressRestartsException.class, () -> committer.apply(List.of(upsert(1))));
+    }
+
+    @Test
+    void aRequestOverTheTargetsSizeLimitIsSentInHalvesUntilEachFitsNeverAsIs() throws Exception {
+        List<List<Long>> sent = new ArrayList<>();
+        TargetClient limited = new TargetClient() {
+            @Override
+            public boolean apply(TargetOperation op) {
+                List<Long> keys = op.getUpsert().getFieldsData(0).getScalars().getLongData().getDataList();
+                assertEquals(keys.size(), op.getUpsert().getFieldsData(1).getVectors().getFloatVector().getDataCount() / 2);
+                if (keys.size() > 2) {
+                    throw new MilvusTargetException("RESOURCE_EXHAUSTED: message larger than max", Kind.TOO_LARGE, null);
+                }
+                sent.add(keys);
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        committer(limited, Duration.ofMinutes(1)).apply(List.of(rows(1, 2, 3, 4, 5, 6, 7)));
+        assertEquals(List.of(List.of(1L), List.of(2L, 3L), List.of(4L, 5L), List.of(6L, 7L)), sent,
+                "every row once, in order, in parts the target takes");
+
+        TargetClient never = new TargetClient() {
+            @Override
+            public boolean apply(TargetOperation op) {
+                throw new MilvusTargetException("RESOURCE_EXHAUSTED: message larger than max", Kind.TOO_LARGE, null);
+            }
+
+            @Override
+            public void close() {}
+        };
+        SuppressRestartsException stop = assertThrows(SuppressRestartsException.class,
+                () -> committer(never, Duration.ofMinutes(1)).apply(List.of(rows(1, 2))));
+        assertTrue(stop.getCause().getMessage().contains("larger than max"), "one row too large is refused for good");
+    }
+
+    /** An upsert of the keys with a 2-dim vector each. */
+    private static TargetOperation rows(long... keys) {
+        io.milvus.grpc.LongArray.Builder ids = io.milvus.grpc.LongArray.newBuilder();
+        io.milvus.grpc.FloatArray.Builder vectors = io.milvus.grpc.FloatArray.newBuilder();
+        for (long k : keys) {
+            ids.addData(k);
+            vectors.addData(k).addData(-k);
+        }
+        return TargetOperation.newBuilder().setDatabase("default").setCollection("orders").setTimestamp(1)
+                .setUpsert(Upsert.newBuilder().setNumRows(keys.length).setPrimaryField("id")
+                        .addFieldsData(io.milvus.grpc.FieldData.newBuilder().setFieldName("id")
+                                .setType(io.milvus.grpc.DataType.Int64)
+                                .setScalars(io.milvus.grpc.ScalarField.newBuilder().setLongData(ids)))
+                        .addFieldsData(io.milvus.grpc.FieldData.newBuilder().setFieldName("vec")
+                                .setType(io.milvus.grpc.DataType.FloatVector)
+                                .setVectors(io.milvus.grpc.VectorField.newBuilder().setDim(2).setFloatVector(vectors))))
+                .build();
+    }
+
+    @Test
     void transientAnswersAreRetriedInOrderUntilTheyPass() throws Exception {
         MilvusTargetException busy = new MilvusTargetException("rate limit", Kind.TRANSIENT, null);
         ScriptedClient client = new ScriptedClient(List.of(busy, busy));
@@ -97,7 +187,9 @@ class MilvusCommitterTest {
 
     private static MilvusCommitter committer(TargetClient client, Duration retryTimeout) {
         return new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null, retryTimeout),
-                new UnregisteredMetricsGroup(), config -> client);
+                new UnregisteredMetricsGroup(), config -> client, MilvusSink.OnRefused.FAIL, d -> {
+                    throw new AssertionError("dead-lettered with onRefused: fail: " + d);
+                });
     }
 
     private static TargetOperation upsert(long timestamp) {

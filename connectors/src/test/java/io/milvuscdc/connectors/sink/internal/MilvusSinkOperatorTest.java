@@ -1,8 +1,10 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -32,7 +34,7 @@ class MilvusSinkOperatorTest {
 
     @Test
     void operationsWaitForTheirCheckpointThenApplyInOrderPerDatabase() throws Exception {
-        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, Void> h = harness(10_000)) {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(10_000)) {
             h.open();
             h.processElement(op("a", 1, 11), 0);
             h.processElement(op("b", 2, 21), 0);
@@ -54,7 +56,7 @@ class MilvusSinkOperatorTest {
     @Test
     void aCheckpointWhoseCompletionWasNeverSeenIsAppliedOnRestoreBeforeNewInput() throws Exception {
         OperatorSubtaskState checkpoint;
-        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, Void> h = harness(10_000)) {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(10_000)) {
             h.open();
             h.processElement(op("a", 1, 11), 0);
             h.processElement(op("a", 2, 12), 0);
@@ -63,7 +65,7 @@ class MilvusSinkOperatorTest {
         }
         // The task fails before Flink's notification: the restored state is what checkpoint 7 held.
         assertEquals(List.of(), target.applied);
-        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, Void> h = harness(10_000)) {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(10_000)) {
             h.initializeState(checkpoint);
             h.open();
             assertEquals(List.of("a@1", "a@2"), target.of("a"));
@@ -76,7 +78,7 @@ class MilvusSinkOperatorTest {
 
     @Test
     void aBacklogIsAppliedInBoundedSteps() throws Exception {
-        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, Void> h = harness(2)) {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(2)) {
             h.open();
             for (int i = 1; i <= 5; i++) {
                 h.processElement(op("a", "orders", i, i), 0);
@@ -89,9 +91,36 @@ class MilvusSinkOperatorTest {
         assertEquals(List.of("a@2", "a@4", "a@5"), target.of("a"));
     }
 
-    private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, Void> harness(int maxRows) throws Exception {
+    @Test
+    void aRefusedOperationIsEmittedAsADeadLetterWhenItsCheckpointCompletes() throws Exception {
+        target.refuse = "c2";
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h =
+                     harness(10_000, MilvusSink.OnRefused.DEAD_LETTER)) {
+            h.open();
+            h.processElement(op("a", 1, 11), 0);
+            h.processElement(op("a", 2, 12), 0);
+            h.processElement(op("a", 3, 13), 0);
+            h.snapshot(1, 0);
+            assertEquals(List.of(), h.extractOutputValues());
+            h.notifyOfCompletedCheckpoint(1);
+            assertEquals(List.of("a@1", "a@3"), target.of("a"), "the refusal does not hold up what follows");
+            List<DeadLetter> out = h.extractOutputValues();
+            assertEquals(1, out.size());
+            assertEquals("a", out.get(0).database);
+            assertEquals("c2", out.get(0).collection);
+            assertEquals(2, out.get(0).sourceTimestamp);
+        }
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> harness(int maxRows) throws Exception {
+        return harness(maxRows, MilvusSink.OnRefused.FAIL);
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> harness(
+            int maxRows, MilvusSink.OnRefused onRefused) throws Exception {
         MilvusSinkOperator operator = new MilvusSinkOperator(
-                new MilvusTargetConfig("http://127.0.0.1:1", null, Duration.ofSeconds(1)), maxRows, 1 << 20, config -> target);
+                new MilvusTargetConfig("http://127.0.0.1:1", null, Duration.ofSeconds(1)), maxRows, 1 << 20, config -> target,
+                onRefused);
         return new KeyedOneInputStreamOperatorTestHarness<>(operator, r -> r.target.substring(0, r.target.indexOf('.')),
                 Types.STRING);
     }
@@ -113,9 +142,14 @@ class MilvusSinkOperatorTest {
     private static final class Recording implements TargetClient {
         final List<String> applied = new ArrayList<>();
         final List<Integer> rows = new ArrayList<>();
+        /** A collection whose operations it refuses for good. */
+        String refuse;
 
         @Override
         public boolean apply(TargetOperation op) {
+            if (op.getCollection().equals(refuse)) {
+                throw new MilvusTargetException("field n does not exist", MilvusTargetException.Kind.REFUSED, null);
+            }
             applied.add(op.getDatabase() + "@" + op.getTimestamp());
             rows.add(op.getUpsert().getNumRows());
             return true;

@@ -35,8 +35,15 @@ class TargetWriteProbeTest {
     }
 
     @Test
-    void aTargetDownAtSubmissionIsLeftToTheRunningJobsRetries() {
+    void aTargetThatDoesNotAnswerStopsTheSubmission() {
         Target target = new Target(new MilvusTargetException("UNAVAILABLE", Kind.TRANSIENT, null));
+        MilvusTargetException e = assertThrows(MilvusTargetException.class, () -> TargetWriteProbe.check(target));
+        assertEquals(Kind.TRANSIENT, e.kind());
+    }
+
+    @Test
+    void aProbeOperationRefusedForAnotherReasonDoesNotStopTheSubmission() {
+        Target target = new Target(new MilvusTargetException("collection name too long", Kind.REFUSED, null));
         assertDoesNotThrow(() -> TargetWriteProbe.check(target));
     }
 

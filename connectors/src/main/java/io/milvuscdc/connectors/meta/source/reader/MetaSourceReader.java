@@ -14,7 +14,6 @@ import org.apache.flink.core.io.InputStatus;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
@@ -55,6 +54,10 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
     private static final long TICK_MS = 200;
     /** How often etcd is asked whether the catalog changed after the last emitted event. */
     private static final long COMPLETENESS_CHECK_MS = 500;
+    /** A watch that keeps failing this long (etcd down) fails the reader: the job fails over. */
+    static final long WATCH_RETRY_TIMEOUT_MS = 120_000;
+    /** Queued by the ticker: watch again from the last emitted revision. */
+    private static final Object REWATCH = new Object();
 
     private final MetaSourceConfig config;
     private final SourceReaderContext context;
@@ -73,6 +76,8 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
     private volatile long completeAtMs = Long.MIN_VALUE;
     private final java.util.concurrent.atomic.AtomicBoolean checking = new java.util.concurrent.atomic.AtomicBoolean();
     private long lastCheckMs;
+    /** Since when the watch fails without a response in between; 0 while it works. */
+    private long watchFailingSinceMs;
 
     public MetaSourceReader(MetaSourceConfig config, SourceReaderContext context) {
         this.config = config;
@@ -82,11 +87,7 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
 
     @Override
     public void start() {
-        ClientBuilder builder = Client.builder().endpoints(config.endpoints().toArray(new String[0]));
-        if (config.username() != null && !config.username().isEmpty()) {
-            builder.user(bytes(config.username())).password(bytes(config.password()));
-        }
-        client = builder.build();
+        client = config.newClient();
         // Wakes the reader while etcd is quiet, so that its watermark keeps moving.
         ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "milvus-meta-source-ticker");
@@ -132,9 +133,15 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             }
             return watched.isEmpty() ? InputStatus.NOTHING_AVAILABLE : InputStatus.MORE_AVAILABLE;
         }
-        if (next instanceof Throwable) {
-            throw new RuntimeException("Watching the source etcd failed at revision " + revision, (Throwable) next);
+        if (next == REWATCH) {
+            watch();
+            return InputStatus.MORE_AVAILABLE;
         }
+        if (next instanceof Throwable) {
+            rewatchOrFail((Throwable) next);
+            return InputStatus.MORE_AVAILABLE;
+        }
+        watchFailingSinceMs = 0;
         WatchResponse response = (WatchResponse) next;
         for (WatchEvent event : response.getEvents()) {
             KeyValue kv = event.getKeyValue();
@@ -213,9 +220,34 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
         LOG.info("Source catalog read at etcd revision {}: {} collections{}", snapshotRevision, events.size(),
                 emitSnapshot ? " emitted" : " (restored, not emitted again)");
         revision = snapshotRevision;
-        watcher = client.getWatchClient().watch(prefix,
+        watch();
+    }
+
+    private void watch() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        watcher = client.getWatchClient().watch(bytes(config.rootCoordPrefix()),
                 WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
                 Watch.listener(r -> enqueue(r), e -> enqueue(e)));
+    }
+
+    /**
+     * etcd restarting or a network blip ends the watch: it is opened again from the last emitted
+     * revision, nothing missed, every second until {@link #WATCH_RETRY_TIMEOUT_MS}. A compacted
+     * revision cannot be watched from: the failover re-reads the catalog (see {@link #bootstrap}).
+     */
+    private void rewatchOrFail(Throwable error) {
+        long now = System.currentTimeMillis();
+        if (watchFailingSinceMs == 0) {
+            watchFailingSinceMs = now;
+        }
+        if (isCompaction(error) || now - watchFailingSinceMs > WATCH_RETRY_TIMEOUT_MS) {
+            throw new RuntimeException("Watching the source etcd failed at revision " + revision, error);
+        }
+        LOG.warn("Watching the source etcd failed at revision {} ({}); watching again from there in 1 s", revision,
+                error.getMessage());
+        ticker.schedule(() -> enqueue(REWATCH), 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** etcd's answer for a revision older than its last compaction. */

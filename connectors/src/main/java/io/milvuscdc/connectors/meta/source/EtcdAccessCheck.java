@@ -1,0 +1,71 @@
+package io.milvuscdc.connectors.meta.source;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Reads the source's etcd once, with the job's credentials, before the job is built: an
+ * unreachable etcd, refused credentials, or a root path under which no Milvus ever wrote (the job
+ * would replicate nothing, silently) stop {@code flink run} with a message saying which.
+ */
+public final class EtcdAccessCheck {
+
+    /** Which setting is wrong. */
+    public enum Problem { UNREACHABLE, CREDENTIALS, NO_MILVUS }
+
+    /** What went wrong; the message never carries the password. */
+    public static final class AccessException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final Problem problem;
+
+        AccessException(String message, Problem problem) {
+            super(message);
+            this.problem = problem;
+        }
+
+        public Problem problem() {
+            return problem;
+        }
+    }
+
+    private EtcdAccessCheck() {}
+
+    public static void check(MetaSourceConfig config, Duration timeout) {
+        long count;
+        try (Client client = config.newClient()) {
+            count = client.getKVClient().get(ByteSequence.from(config.metaPrefix(), StandardCharsets.UTF_8),
+                            GetOption.builder().isPrefix(true).withCountOnly(true).build())
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).getCount();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            String reason = cause.getClass().getSimpleName() + ": " + scrub(String.valueOf(cause.getMessage()), config.password());
+            String lower = reason.toLowerCase(Locale.ROOT);
+            if (lower.contains("auth") || lower.contains("permission denied") || lower.contains("user name")) {
+                throw new AccessException("etcd at " + config.endpoints() + " refused the credentials (" + reason + ")",
+                        Problem.CREDENTIALS);
+            }
+            throw new AccessException("cannot read etcd at " + config.endpoints() + " (" + reason + ")", Problem.UNREACHABLE);
+        } catch (TimeoutException e) {
+            throw new AccessException("no answer from etcd at " + config.endpoints() + " within " + timeout, Problem.UNREACHABLE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AccessException("interrupted while reading etcd", Problem.UNREACHABLE);
+        }
+        if (count == 0) {
+            throw new AccessException("etcd at " + config.endpoints() + " holds no key under " + config.metaPrefix()
+                    + ": no Milvus uses this root path", Problem.NO_MILVUS);
+        }
+    }
+
+    private static String scrub(String message, String password) {
+        return password == null || password.isEmpty() ? message : message.replace(password, "***");
+    }
+}

@@ -1,0 +1,53 @@
+package io.milvuscdc.job;
+
+import io.milvuscdc.job.chaos.ChaosRun;
+import io.milvuscdc.job.chaos.ChaosRun.Fault;
+import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusStackExtension;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every server around the job killed ({@code kill -9}) in turn while the randomized workload
+ * writes, each started again 20 s later with its data; a Milvus that exits meanwhile is started
+ * again as a supervisor would (see {@link ChaosRun}; {@code scripts/chaos.sh --fault etcd-down,...}
+ * runs any size and outage). The job rides each out without a restart (the target's outage is
+ * shorter than {@code targetConfig.retryTimeout}) and the target ends equal to the source.
+ */
+@ExtendWith(MilvusStackExtension.class)
+class ServerRestartITCase {
+
+    @Test
+    void etcdKafkaTheSourceAndTheTargetRestartedInTurnNoRestartNothingLost(MilvusStack stack) throws Exception {
+        run(stack, "kafka", List.of(Fault.ETCD_DOWN, Fault.KAFKA_DOWN, Fault.SOURCE_DOWN, Fault.TARGET_DOWN));
+    }
+
+    @Test
+    void pulsarRestartedNoRestartNothingLost(MilvusStack stack) throws Exception {
+        run(stack, "pulsar", List.of(Fault.PULSAR_DOWN));
+    }
+
+    private static void run(MilvusStack stack, String name, List<Fault> faults) throws Exception {
+        ChaosRun.Options options = new ChaosRun.Options();
+        options.seed = 21;
+        options.rows = 1_000;
+        options.kills = faults.size();
+        options.faults = faults;
+        options.outage = Duration.ofSeconds(20);
+        Path root = MilvusStack.projectRoot();
+        ChaosRun.Outcome outcome = new ChaosRun(stack, root.resolve("job/target/milvus-cdc-job.jar"),
+                root.resolve("job/target/restart-" + name), options).run();
+        outcome.report.forEach(System.out::println);
+        assertEquals(faults.size(), outcome.kills, String.join("\n", outcome.report));
+        assertTrue(outcome.passed(), String.join("\n", outcome.report));
+        assertEquals(0, outcome.restarts, "rode out without a failover:\n" + String.join("\n", outcome.report));
+    }
+}
