@@ -8,7 +8,7 @@
 #                    [--fault F[,F...]] [--outage SECONDS] [--retry-timeout SECONDS]
 #
 # --fault picks what is killed, in turn, K times in all: taskmanager (the default), or a server
-# down for --outage seconds: target-down, source-down, kafka-down, etcd-down, pulsar-down (the job
+# down for --outage seconds: target-down, target-denies-writes (its quota), source-down, kafka-down, etcd-down, pulsar-down (the job
 # then reads the source Milvus on Pulsar). The job's targetConfig.retryTimeout is --retry-timeout.
 # E.g. --fault etcd-down,kafka-down,source-down,target-down --kills 8 --outage 120
 #

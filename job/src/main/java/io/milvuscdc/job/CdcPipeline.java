@@ -74,6 +74,7 @@ public final class CdcPipeline {
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
         }
+        kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
         try {
             if (!KafkaAccessCheck.check(config.kafkaAddress, java.util.Map.of(), kafka.topicPattern(), SUBMISSION_CHECK_TIMEOUT)) {
                 LOG.warn("Kafka at {} has no topic of this source's channels ({}) yet: normal for a source Milvus "

@@ -130,6 +130,10 @@ class SecretsITCase {
             });
             assertEquals(1, letters.size(), "the one garbage message: " + letters);
             scan("dead letters", String.join("\n", letters), secrets);
+            // The documented way to read them: the same jar, a subcommand that runs no job.
+            String read = flink.cli("run", jar.toString(), "dead-letters", "--config", kafkaYaml.toString());
+            assertTrue(read.contains(letters.get(0)), read);
+            scan("flink run … dead-letters", read, secrets);
             scanned.add(letters.size() + " dead letters");
 
             for (String job : List.of(kafkaJob, pulsarJob)) {

@@ -76,6 +76,8 @@ public final class CdcConfig implements Serializable {
     public String targetToken;
     public Duration targetRetryTimeout = Duration.ofMinutes(10);
     public StartupMode startupMode = StartupMode.LATEST;
+    /** A restored position the queue no longer retains: resume from the earliest retained one (true) or stop. */
+    public boolean resumeLostPositionsFromEarliest;
     public Duration checkpointInterval = Duration.ofSeconds(5);
     public int maxRowsPerBatch = 10_000;
     public long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
@@ -192,7 +194,14 @@ public final class CdcConfig implements Serializable {
 
         if (root.has("startup")) {
             JsonNode startup = root.get("startup");
-            checkKnown(startup, "startup.", Set.of("mode"));
+            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition"));
+            String onLost = text(startup, "onLostPosition", "fail");
+            if (!onLost.equals("fail") && !onLost.equals("earliest")) {
+                throw new ConfigException("startup.onLostPosition", "unknown value '" + onLost + "'",
+                        "Use fail (stop, naming the channel and the lost range) or earliest (resume from the "
+                                + "earliest retained message, losing the rest)");
+            }
+            c.resumeLostPositionsFromEarliest = onLost.equals("earliest");
             String mode = text(startup, "mode", "latest");
             try {
                 c.startupMode = StartupMode.valueOf(mode.toUpperCase());

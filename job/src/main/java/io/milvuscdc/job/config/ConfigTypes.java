@@ -39,7 +39,7 @@ final class ConfigTypes {
                 "sourceConfig.pulsar.tenant", "sourceConfig.pulsar.namespace", "sourceConfig.pulsar.authPlugin",
                 "sourceConfig.pulsar.authParams", "targetConfig.uri", "targetConfig.token", "targetConfig.username",
                 "targetConfig.password", "targetConfig.retryTimeout", "targetConfig.requestTimeout",
-                "targetConfig.onRefused", "startup.mode", "checkpointInterval", "checkpointDir", "deadLetter.output",
+                "targetConfig.onRefused", "startup.mode", "startup.onLostPosition", "checkpointInterval", "checkpointDir", "deadLetter.output",
                 "deadLetter.topic", "deadLetter.path");
         // A comma-separated single value is accepted too (the Go CDC's flat form).
         TYPES.put("sourceConfig.etcd.address", Type.LIST);

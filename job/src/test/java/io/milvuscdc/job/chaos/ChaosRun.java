@@ -35,6 +35,12 @@ public final class ChaosRun {
         TARGET_DOWN("targetMilvus"),
         /** The source Milvus killed and started again after the outage (its writers fail meanwhile). */
         SOURCE_DOWN("sourceMilvus"),
+        /**
+         * The target refuses every write for {@link Options#outage} (its quota's
+         * {@code limitWriting.forceDeny}, set through Milvus's dynamic configuration in etcd): the
+         * job must take the refusal as passing and retry, nothing lost.
+         */
+        TARGET_DENIES_WRITES(null),
         /*
          * A broker or etcd coming back is followed by a restart of the Milvus servers on it, as
          * their supervisor would do: Milvus 2.3.5 standalone does not always resume its own
@@ -226,6 +232,25 @@ public final class ChaosRun {
                 long before = checkpoints(flink, job);
                 waitUntil("a checkpoint before the next fault", Duration.ofMinutes(3),
                         () -> running(flink, job) && checkpoints(flink, job) > before);
+                if (fault == Fault.TARGET_DENIES_WRITES) {
+                    Thread.sleep(1000 + random.nextInt(5000));
+                    long started;
+                    try {
+                        double effective = denyTargetWrites(true);
+                        injected.incrementAndGet();
+                        outcome.report.add("the target refused writes " + effective + " s after its quota was set to deny");
+                        Thread.sleep(options.outage.toMillis());
+                    } finally {
+                        started = System.nanoTime();
+                        outcome.report.add("the target took writes again " + denyTargetWrites(false)
+                                + " s after its quota was reset");
+                    }
+                    long seen = checkpoints(flink, job);
+                    waitUntil("two checkpoints after the target takes writes again", Duration.ofMinutes(10),
+                            () -> running(flink, job) && allTasksRunning(flink, job) && checkpoints(flink, job) > seen + 1);
+                    outcome.recovery.add(fault + "=" + seconds(started));
+                    continue;
+                }
                 if (fault == Fault.TASKMANAGER) {
                     if (injected.get() % 2 == 0) {
                         // Right after a checkpoint completes: its operations are being applied.
@@ -272,6 +297,53 @@ public final class ChaosRun {
             done.set(true);
         }
     }
+
+    /**
+     * Sets the target's {@code quotaAndLimits.limitWriting.forceDeny} in its etcd configuration
+     * (Milvus 2.3 reads {@code {rootPath}/config/...} at run time, and applies it to the
+     * collections that exist at its next quota cycle; it ignores a deletion of the key, so the key
+     * is set back to false), then waits until a write into an existing collection is refused, or
+     * taken again, writing as the job does (one call, no client-side retries); returns how long
+     * that took.
+     */
+    private double denyTargetWrites(boolean deny) throws Exception {
+        io.milvuscdc.connectors.sink.MilvusTargetConfig config = new io.milvuscdc.connectors.sink.MilvusTargetConfig(
+                stack.target().uri(), null, Duration.ofSeconds(10), Duration.ofSeconds(10));
+        try (io.milvuscdc.connectors.sink.internal.TargetMilvusClient client =
+                     new io.milvuscdc.connectors.sink.internal.TargetMilvusClient(config)) {
+            if (deny) {
+                denyProbe = io.milvuscdc.connectors.sink.internal.TargetWriteProbe.create(client);
+            }
+            try (io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints(stack.etcdEndpoint()).build()) {
+                String key = stack.target().etcdRootPath() + "/config/quotaAndLimits/limitWriting/forceDeny";
+                etcd.getKVClient().put(io.etcd.jetcd.ByteSequence.from(key, java.nio.charset.StandardCharsets.UTF_8),
+                        io.etcd.jetcd.ByteSequence.from(Boolean.toString(deny), java.nio.charset.StandardCharsets.UTF_8)).get();
+            }
+            long t0 = System.nanoTime();
+            waitUntil(deny ? "the target to refuse writes" : "the target to take writes again", Duration.ofMinutes(2), () -> {
+                try {
+                    io.milvuscdc.connectors.sink.internal.TargetWriteProbe.write(client, denyProbe);
+                    if (deny) {
+                        Thread.sleep(200);
+                    }
+                    return !deny;
+                } catch (io.milvuscdc.connectors.sink.internal.MilvusTargetException e) {
+                    if (!deny && !e.getMessage().contains("ForceDeny")) {
+                        throw e;
+                    }
+                    return deny && e.getMessage().contains("ForceDeny");
+                }
+            });
+            double seconds = Math.round((System.nanoTime() - t0) / 1e8) / 10.0;
+            if (!deny) {
+                io.milvuscdc.connectors.sink.internal.TargetWriteProbe.drop(client, denyProbe);
+            }
+            return seconds;
+        }
+    }
+
+    /** The target collection that tells whether the target refuses writes. */
+    private String denyProbe;
 
     private static double seconds(long startedNanos) {
         return Math.round((System.nanoTime() - startedNanos) / 1e8) / 10.0;

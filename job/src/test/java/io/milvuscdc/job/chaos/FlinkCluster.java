@@ -227,6 +227,13 @@ public final class FlinkCluster implements AutoCloseable {
         }
     }
 
+    /** {@code flink args...}: everything the client printed. */
+    public String cli(String... args) throws IOException, InterruptedException {
+        List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--"));
+        cli.addAll(List.of(args));
+        return script(cli.toArray(new String[0]));
+    }
+
     /** {@code flink run -d jar args...} that is expected to fail: returns everything the client printed. */
     public String submitExpectingFailure(Path jar, String... args) throws IOException, InterruptedException {
         List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d", jar.toString()));

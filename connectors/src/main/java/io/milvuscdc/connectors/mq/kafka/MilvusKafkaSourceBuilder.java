@@ -24,6 +24,7 @@ public final class MilvusKafkaSourceBuilder {
     private final MilvusChannels channels = new MilvusChannels();
     private String groupId = "milvus-cdc";
     private boolean fromEarliest;
+    private boolean resumeLostFromEarliest;
     private long startTimestampMs = -1;
     private long discoveryIntervalMs = 1000;
     private final Properties properties = new Properties();
@@ -82,6 +83,15 @@ public final class MilvusKafkaSourceBuilder {
     }
 
     /** Any Kafka consumer property (security, timeouts). */
+    /**
+     * A restored position Kafka no longer retains: resume from the earliest retained offset and
+     * log the gap (true), or stop naming the channel and the lost range (false, the default).
+     */
+    public MilvusKafkaSourceBuilder setResumeLostPositionsFromEarliest(boolean resume) {
+        this.resumeLostFromEarliest = resume;
+        return this;
+    }
+
     public MilvusKafkaSourceBuilder setProperty(String key, String value) {
         properties.setProperty(key, value);
         return this;
@@ -101,8 +111,16 @@ public final class MilvusKafkaSourceBuilder {
     /** Bytes of one fetch of one reader. */
     static final int FETCH_MAX_BYTES = 8 * 1024 * 1024;
 
-    public KafkaSource<ChangeRecord> build() {
+    public RetentionCheckingKafkaSource<ChangeRecord> build() {
         checkNotNull(bootstrapServers, "Kafka bootstrap servers are required");
+        Properties consumer = new Properties();
+        consumer.putAll(properties);
+        consumer.setProperty("bootstrap.servers", bootstrapServers);
+        return new RetentionCheckingKafkaSource<>(kafkaSource(), consumer,
+                resumeLostFromEarliest ? LostPositions.Mode.EARLIEST : LostPositions.Mode.FAIL);
+    }
+
+    private KafkaSource<ChangeRecord> kafkaSource() {
         return KafkaSource.<ChangeRecord>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopicPattern(topicPattern())

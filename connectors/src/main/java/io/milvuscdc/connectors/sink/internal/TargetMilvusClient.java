@@ -462,7 +462,11 @@ public final class TargetMilvusClient implements TargetClient {
                 || reason.contains("timeout") || reason.contains("unavailable")
                 // Its own etcd or broker away (restarting): internal calls time out or are cut.
                 || reason.contains("deadline exceeded") || reason.contains("context canceled")
-                || reason.contains("connection refused") || reason.contains("etcdserver")) {
+                || reason.contains("connection refused") || reason.contains("etcdserver")
+                // 65535: Milvus's own unexpected internal error (a call between its components failed,
+                // an allocator without its etcd, a node restarted): seen only while it recovers. What it
+                // refuses for good carries a specific code (collection not found 100, illegal argument 1100, …).
+                || status.getCode() == 65535) {
             return Kind.TRANSIENT;
         }
         return Kind.REFUSED;

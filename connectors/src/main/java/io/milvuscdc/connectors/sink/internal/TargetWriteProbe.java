@@ -38,15 +38,12 @@ public final class TargetWriteProbe {
      * takes no writes, of kind {@link Kind#TRANSIENT} if it does not answer.
      */
     public static void check(TargetClient target) {
-        String name = PREFIX + Long.toString(System.nanoTime() & 0xffffffffL, 36);
-        TargetOperation.Builder op = TargetOperation.newBuilder().setDatabase("default").setCollection(name).setTimestamp(1);
         try {
-            target.apply(op.clone().setCreateCollection(CreateCollection.newBuilder().setSchema(schema(name)).setShardsNum(1)
-                    .addPartitionNames("_default")).build());
+            String name = create(target);
             try {
-                target.apply(op.clone().setUpsert(row()).build());
+                write(target, name);
             } finally {
-                drop(target, op);
+                drop(target, name);
             }
         } catch (MilvusTargetException e) {
             if (e.kind() == Kind.TARGET_CANNOT_WRITE || e.kind() == Kind.TRANSIENT) {
@@ -55,6 +52,28 @@ public final class TargetWriteProbe {
             // Refused for a reason of the probe's own: the job's operations will say if they are too.
             LOG.warn("Could not check that the target takes writes ({}); the job starts anyway", e.getMessage());
         }
+    }
+
+    /** Creates a scratch collection ({@value #PREFIX}…) in the default database; returns its name. */
+    public static String create(TargetClient target) {
+        String name = PREFIX + Long.toString(System.nanoTime() & 0xffffffffL, 36);
+        target.apply(op(name).setCreateCollection(CreateCollection.newBuilder().setSchema(schema(name)).setShardsNum(1)
+                .addPartitionNames("_default")).build());
+        return name;
+    }
+
+    /** Upserts one row into the scratch collection, as the job writes. */
+    public static void write(TargetClient target, String name) {
+        target.apply(op(name).setUpsert(row()).build());
+    }
+
+    /** Drops the scratch collection; a failure is logged, not thrown. */
+    public static void drop(TargetClient target, String name) {
+        drop(target, op(name));
+    }
+
+    private static TargetOperation.Builder op(String name) {
+        return TargetOperation.newBuilder().setDatabase("default").setCollection(name).setTimestamp(1);
     }
 
     private static void drop(TargetClient target, TargetOperation.Builder op) {

@@ -51,6 +51,11 @@ class MilvusCommitterTest {
         // Seen from a target whose etcd was restarting: its own call timed out.
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
                 "context deadline exceeded: collection not found[collection=470768437007365074]")));
+        // Seen from a target just restarted: its coordinator still knew the previous data node.
+        assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
+                "attempt #0: rpc error: code = Unknown desc = node not match[expectedNodeID=2][actualNodeID=3]")));
+        assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
+                "getSegmentID failed: SegmentIDAllocator failRemainRequest unexpected error")));
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(Code.UNAVAILABLE));
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(Code.DEADLINE_EXCEEDED));
         assertEquals(Kind.TOO_LARGE, TargetMilvusClient.classify(Code.RESOURCE_EXHAUSTED), "over the message size: never as is");
