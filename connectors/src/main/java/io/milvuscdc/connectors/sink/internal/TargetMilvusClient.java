@@ -463,10 +463,11 @@ public final class TargetMilvusClient implements TargetClient {
                 // Its own etcd or broker away (restarting): internal calls time out or are cut.
                 || reason.contains("deadline exceeded") || reason.contains("context canceled")
                 || reason.contains("connection refused") || reason.contains("etcdserver")
-                // 65535: Milvus's own unexpected internal error (a call between its components failed,
-                // an allocator without its etcd, a node restarted): seen only while it recovers. What it
-                // refuses for good carries a specific code (collection not found 100, illegal argument 1100, …).
-                || status.getCode() == 65535) {
+                // Code 65535 is Milvus's catch-all: a call between its own components that failed while
+                // it recovers (a node restarted, an allocator without its etcd) passes with time; the
+                // same code also carries refusals for good (a vector of the wrong size), which do not.
+                || status.getCode() == 65535 && (reason.contains("rpc error") || reason.contains("node not match")
+                        || reason.contains("attempt #") || reason.contains("allocator"))) {
             return Kind.TRANSIENT;
         }
         return Kind.REFUSED;
