@@ -56,7 +56,7 @@ public final class OperationBatcher {
             }
             return;
         }
-        heldRows += rows(op);
+        heldRows += OperationSplitter.rows(op);
         heldBytes += bytes(op);
         String collection = op.getDatabase() + "." + op.getCollection();
         if (op.hasDatabaseCommand()) {
@@ -116,23 +116,12 @@ public final class OperationBatcher {
         return parts;
     }
 
-    private static Upsert select(Upsert upsert, boolean[] keep, int kept) {
+    static Upsert select(Upsert upsert, boolean[] keep, int kept) {
         Upsert.Builder out = upsert.toBuilder().clearFieldsData().setNumRows(kept);
         for (FieldData column : upsert.getFieldsDataList()) {
             out.addFieldsData(Columns.concat(List.of(column), List.of(keep)));
         }
         return out.build();
-    }
-
-    private static int rows(TargetOperation op) {
-        if (op.hasUpsert()) {
-            return op.getUpsert().getNumRows();
-        }
-        if (op.hasDelete()) {
-            IDs keys = op.getDelete().getPrimaryKeys();
-            return keys.hasStrId() ? keys.getStrId().getDataCount() : keys.getIntId().getDataCount();
-        }
-        return 0;
     }
 
     private static long bytes(TargetOperation op) {
@@ -151,7 +140,7 @@ public final class OperationBatcher {
         Entry(TargetOperation op) {
             this.first = op;
             this.timestamp = op.getTimestamp();
-            this.rows = OperationBatcher.rows(op);
+            this.rows = OperationSplitter.rows(op);
             this.bytes = OperationBatcher.bytes(op);
             if (op.hasUpsert()) {
                 upserts.add(op.getUpsert());
@@ -161,7 +150,7 @@ public final class OperationBatcher {
         }
 
         boolean tryMerge(TargetOperation next) {
-            if (rows + OperationBatcher.rows(next) > maxRowsPerBatch || bytes + OperationBatcher.bytes(next) > maxBytesPerBatch) {
+            if (rows + OperationSplitter.rows(next) > maxRowsPerBatch || bytes + OperationBatcher.bytes(next) > maxBytesPerBatch) {
                 return false;
             }
             if (first.hasUpsert() && next.hasUpsert()) {
@@ -185,7 +174,7 @@ public final class OperationBatcher {
             } else {
                 return false;
             }
-            rows += OperationBatcher.rows(next);
+            rows += OperationSplitter.rows(next);
             bytes += OperationBatcher.bytes(next);
             timestamp = next.getTimestamp();
             return true;

@@ -2,9 +2,7 @@ package io.milvuscdc.connectors.sink.internal;
 
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
-import io.milvuscdc.connectors.event.proto.Upsert;
 
-import io.milvus.grpc.FieldData;
 import io.milvus.grpc.IDs;
 import io.milvus.grpc.LongArray;
 import io.milvus.grpc.StringArray;
@@ -45,14 +43,8 @@ final class OperationSplitter {
     private static TargetOperation slice(TargetOperation op, int from, int to) {
         if (op.hasUpsert()) {
             boolean[] keep = new boolean[op.getUpsert().getNumRows()];
-            for (int r = from; r < to; r++) {
-                keep[r] = true;
-            }
-            Upsert.Builder upsert = op.getUpsert().toBuilder().clearFieldsData().setNumRows(to - from);
-            for (FieldData column : op.getUpsert().getFieldsDataList()) {
-                upsert.addFieldsData(Columns.concat(List.of(column), List.of(keep)));
-            }
-            return op.toBuilder().setUpsert(upsert).build();
+            java.util.Arrays.fill(keep, from, to, true);
+            return op.toBuilder().setUpsert(OperationBatcher.select(op.getUpsert(), keep, to - from)).build();
         }
         IDs keys = op.getDelete().getPrimaryKeys();
         IDs.Builder part = IDs.newBuilder();
