@@ -7,6 +7,11 @@ one that requires a token), a source Milvus on Kafka, a source Milvus on Pulsar,
     stack.py stop-server  --dir DIR --server NAME [--kill]   stop one server (a fault), data kept
     stack.py start-server --dir DIR --server NAME            start it again: same ports, same data
     stack.py heal --dir DIR   start again every server that exited (as a supervisor would), print them
+    stack.py start-tls-target --dir DIR   start a fourth Milvus (target-like) that takes only TLS with
+                              client certificates (tlsMode 2), recorded as tlsTargetMilvus; stop-server stops it
+
+`up` makes a throw-away CA and certificates in DIR/tls; etcd serves its plain port and, with them,
+an https port that requires a client certificate (etcd.tlsEndpoint).
 
 The JUnit extension (MilvusStackExtension) calls this same script, so the stack a test sees
 is the one a developer starts by hand. `scripts/install-stack.sh` installs what it runs.
@@ -102,21 +107,50 @@ def rss_mb(pid):
     return total // 1024
 
 
-def start_etcd(d):
-    client, peer = free_port(), free_port()
+def make_certs(d):
+    """A throw-away CA and, signed by it, certificates for tests of TLS: etcd's server certificate
+    (SAN 127.0.0.1), the TLS target Milvus's (SAN only DNS:milvus-cdc-test, so that a client must
+    name the server to verify it) and a client certificate. Keys are PKCS#8 PEM, as Java reads them."""
+    tls = os.path.join(d, "tls")
+    os.makedirs(tls, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=tls, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+        "-subj", "/CN=milvus-cdc test CA")
+    for name, san in (("etcd-server", "IP:127.0.0.1,DNS:localhost"), ("target-server", "DNS:milvus-cdc-test"),
+                      ("client", "DNS:milvus-cdc-client")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", f"/CN={name}")
+        with open(os.path.join(tls, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "3650", "-extfile", f"{name}.ext")
+    return {k: os.path.join(tls, f) for k, f in (("ca", "ca.pem"), ("etcdCert", "etcd-server.pem"),
+                                                   ("etcdKey", "etcd-server.key"), ("targetCert", "target-server.pem"),
+                                                   ("targetKey", "target-server.key"), ("clientCert", "client.pem"),
+                                                   ("clientKey", "client.key"))}
+
+
+def start_etcd(d, certs):
+    client, peer, tls = free_port(), free_port(), free_port()
     data = os.path.join(d, "etcd-data")
     log = os.path.join(d, "etcd.log")
     t0 = time.time()
     cmd = ["etcd", "--name", "cdc", "--data-dir", data,
-           "--listen-client-urls", f"http://127.0.0.1:{client}",
+           # The https listener requires a client certificate; the plain one serves the Milvus servers.
+           "--listen-client-urls", f"http://127.0.0.1:{client},https://127.0.0.1:{tls}",
            "--advertise-client-urls", f"http://127.0.0.1:{client}",
+           "--client-cert-auth", "--trusted-ca-file", certs["ca"],
+           "--cert-file", certs["etcdCert"], "--key-file", certs["etcdKey"],
            "--listen-peer-urls", f"http://127.0.0.1:{peer}",
            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
            "--initial-cluster", f"cdc=http://127.0.0.1:{peer}",
            "--quota-backend-bytes", str(4 * 1024 ** 3)]
     p = spawn(cmd, log)
     state = {"pid": p.pid, "endpoint": f"http://127.0.0.1:{client}", "port": client, "log": log,
-             "launch": {"cmd": cmd}}
+             "tlsEndpoint": f"https://127.0.0.1:{tls}", "launch": {"cmd": cmd}}
     wait_ready("etcd", state, p)
     state["readySeconds"] = round(time.time() - t0, 2)
     return state
@@ -258,7 +292,7 @@ def wait_pulsar(p):
     return p
 
 
-def milvus_config(d, name, etcd_endpoint, mq, ports):
+def milvus_config(d, name, etcd_endpoint, mq, ports, tls=None):
     """The wheel's own milvus.yaml template, rendered, with this stack's values on top.
 
     Milvus 2.3 takes several defaults (channel name parts among them) only from the file,
@@ -299,6 +333,10 @@ def milvus_config(d, name, etcd_endpoint, mq, ports):
     else:
         overrides["pulsar"] = {"address": "127.0.0.1", "port": mq["port"], "webport": mq["webPort"],
                                "tenant": mq["tenant"], "namespace": mq["namespace"]}
+    if tls:
+        # Two-way TLS on the proxy's port: the client needs the CA, a certificate and the server's name.
+        overrides["tls"] = {"serverPemPath": tls["targetCert"], "serverKeyPath": tls["targetKey"], "caPemPath": tls["ca"]}
+        overrides["common"]["security"]["tlsMode"] = 2
     deep_merge(config, overrides)
     return yaml.safe_dump(config, sort_keys=False)
 
@@ -311,14 +349,14 @@ def deep_merge(base, extra):
             base[k] = v
 
 
-def start_milvus(d, name, etcd_endpoint, mq):
+def start_milvus(d, name, etcd_endpoint, mq, tls=None):
     mdir = os.path.join(d, name)
     os.makedirs(os.path.join(mdir, "conf"), exist_ok=True)
     os.makedirs(os.path.join(mdir, "run"), exist_ok=True)
     ports = {k: free_port() for k in ("rootCoord", "proxy", "proxyInternal", "queryCoord", "queryNode",
                                       "indexCoord", "indexNode", "dataCoord", "dataNode", "metrics")}
     with open(os.path.join(mdir, "conf", "milvus.yaml"), "w") as f:
-        f.write(milvus_config(mdir, name, etcd_endpoint, mq, ports))
+        f.write(milvus_config(mdir, name, etcd_endpoint, mq, ports, tls))
     # The segcore (C++) side reads its glog settings beside milvus.yaml.
     with open(os.path.join(mdir, "conf", "glog.conf"), "w") as f:
         f.write("--logtostdout=true\n--minloglevel=2\n")
@@ -331,7 +369,7 @@ def start_milvus(d, name, etcd_endpoint, mq):
     p = spawn(cmd, log, env=dict(os.environ, **extra), cwd=mdir)
     return {"pid": p.pid, "proc": p, "t0": t0, "log": log, "name": name,
             "launch": {"cmd": cmd, "cwd": mdir, "env": extra},
-            "uri": f"http://127.0.0.1:{ports['proxy']}", "host": "127.0.0.1", "port": ports["proxy"],
+            "uri": f"{'https' if tls else 'http'}://127.0.0.1:{ports['proxy']}", "host": "127.0.0.1", "port": ports["proxy"],
             "metricsPort": ports["metrics"], "rootPath": name, "metaSubPath": "meta",
             "channelPrefix": name, "dmlChannels": DML_CHANNELS}
 
@@ -441,10 +479,10 @@ def up(d):
     for entry in os.listdir(d):
         path = os.path.join(d, entry)
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
-    state = {"dir": d}
+    state = {"dir": d, "tls": make_certs(d)}
     milvus = (("sourceMilvus", "cdc-source"), ("pulsarSourceMilvus", "cdc-source-pulsar"), ("targetMilvus", "cdc-target"))
     try:
-        state["etcd"] = start_etcd(d)
+        state["etcd"] = start_etcd(d, state["tls"])
         state["kafka"] = start_kafka(d)
         kafka_mq = {"type": "kafka", "bootstrap": state["kafka"]["bootstrap"]}
         # Everything else starts together: on two cores this overlaps the slow starts.
@@ -475,6 +513,25 @@ def up(d):
     json.dump(state, open(state_file, "w"), indent=2)
     print(json.dumps({k: {"ready_s": state[k]["readySeconds"], "rss_MiB": state[k]["rssMiB"]} for k in servers}))
     return state
+
+
+def start_tls_target(d):
+    """Starts the TLS target Milvus (once; again after stop-server) on the stack's etcd and Kafka."""
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    state = json.load(open(state_file))
+    if "tlsTargetMilvus" in state:
+        if not alive(state["tlsTargetMilvus"]["pid"]):
+            start_server(d, "tlsTargetMilvus")
+        return
+    mq = {"type": "kafka", "bootstrap": state["kafka"]["bootstrap"]}
+
+    def start(_m=None):
+        return start_milvus(state["dir"], "cdc-target-tls", state["etcd"]["endpoint"], mq, state["tls"])
+    m = wait_milvus(start(), start)
+    state = json.load(open(state_file))
+    state["tlsTargetMilvus"] = m
+    json.dump(state, open(state_file, "w"), indent=2)
+    print(json.dumps({"tlsTargetMilvus": {"ready_s": m["readySeconds"]}}))
 
 
 def stop_pid(pid, timeout=20):
@@ -508,7 +565,7 @@ def down(d, grace=None):
         return
     state = json.load(open(state_file))
     # Milvus first (they use etcd and the brokers), then the brokers, then etcd.
-    order = ("targetMilvus", "pulsarSourceMilvus", "sourceMilvus", "pulsarAuth", "pulsar", "kafka", "etcd")
+    order = ("tlsTargetMilvus", "targetMilvus", "pulsarSourceMilvus", "sourceMilvus", "pulsarAuth", "pulsar", "kafka", "etcd")
     pids = [state[k]["pid"] for k in order if k in state and "pid" in state[k]]
     if grace is None:
         for pid in pids:
@@ -528,7 +585,8 @@ def down(d, grace=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server", "heal"])
+    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server", "heal",
+                                            "start-tls-target"])
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "stack"))
     ap.add_argument("--grace", type=float, help="down: stop all at once, kill after this many seconds")
     ap.add_argument("--server", help="stop-server / start-server: a key of stack.json, e.g. targetMilvus")
@@ -542,6 +600,8 @@ def main():
         stop_server(a.dir, a.server, a.kill)
     elif a.command == "heal":
         heal(a.dir)
+    elif a.command == "start-tls-target":
+        start_tls_target(a.dir)
     else:
         start_server(a.dir, a.server)
 

@@ -31,6 +31,26 @@ public final class MilvusStack {
         return json.at("/etcd/endpoint").asText();
     }
 
+    /** etcd's https port, which requires a client certificate signed by {@link #tlsFile tlsFile("ca")}. */
+    public String etcdTlsEndpoint() {
+        return json.at("/etcd/tlsEndpoint").asText();
+    }
+
+    /**
+     * A file of the stack's throw-away PKI: {@code ca}, {@code clientCert}, {@code clientKey} (PKCS#8);
+     * the TLS target's certificate names only {@code milvus-cdc-test}.
+     */
+    public Path tlsFile(String key) {
+        return Path.of(json.at("/tls/" + key).asText());
+    }
+
+    /** Starts (once) a fourth Milvus, target-like, that takes only two-way TLS; stop it with stopServer. */
+    public Milvus startTlsTarget() throws IOException {
+        stackScript("start-tls-target");
+        return new Milvus(new ObjectMapper().readTree(Path.of(json.get("dir").asText(), "stack.json").toFile())
+                .get("tlsTargetMilvus"));
+    }
+
     public String kafkaBootstrap() {
         return json.at("/kafka/bootstrap").asText();
     }
@@ -121,6 +141,9 @@ public final class MilvusStack {
         }
         try {
             JsonNode json = new ObjectMapper().readTree(stackJson.toFile());
+            if (json.at("/etcd/tlsEndpoint").isMissingNode()) {
+                return false; // started by an earlier stack.py, without the TLS listener
+            }
             for (String server : SERVERS) {
                 long pid = json.at("/" + server + "/pid").asLong();
                 if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {

@@ -19,7 +19,8 @@ public final class MilvusTables {
     private MilvusTables() {}
 
     public static MilvusClientV2 connect(MilvusStack.Milvus milvus) {
-        return new MilvusClientV2(ConnectConfig.builder().uri(milvus.uri()).build());
+        // A deadline on every call: a query waiting on a stalled channel fails instead of hanging the suite.
+        return new MilvusClientV2(ConnectConfig.builder().uri(milvus.uri()).rpcDeadlineMs(120_000).build());
     }
 
     /** Row count with strong consistency. */

@@ -13,6 +13,8 @@ import io.milvuscdc.connectors.mq.pulsar.MilvusPulsarSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.PulsarAccessCheck;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.tls.TlsHandshake;
+import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException;
 import io.milvuscdc.connectors.sink.internal.TargetMilvusClient;
 import io.milvuscdc.connectors.sink.internal.TargetWriteProbe;
@@ -71,12 +73,13 @@ public final class CdcPipeline {
                 .setDmlChannelName(config.dmlChannelName)
                 .setReplicateChannel(config.replicateChannel)
                 .setGroupId("milvus-cdc-" + config.channelPrefix);
+        config.kafkaProperties.forEach(kafka::setProperty);
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
         }
         kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
         try {
-            if (!KafkaAccessCheck.check(config.kafkaAddress, java.util.Map.of(), kafka.topicPattern(), SUBMISSION_CHECK_TIMEOUT)) {
+            if (!KafkaAccessCheck.check(config.kafkaAddress, config.kafkaProperties, kafka.topicPattern(), SUBMISSION_CHECK_TIMEOUT)) {
                 LOG.warn("Kafka at {} has no topic of this source's channels ({}) yet: normal for a source Milvus "
                         + "without collections; otherwise check sourceConfig.replicateChan (the source's "
                         + "msgChannel.chanNamePrefix.cluster + -replicate-msg)", config.kafkaAddress, kafka.topicPattern());
@@ -99,6 +102,7 @@ public final class CdcPipeline {
                 .setDmlChannelName(config.dmlChannelName)
                 .setReplicateChannel(config.replicateChannel)
                 .setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams)
+                .setTlsTrustCertsFilePath(config.pulsarTlsTrustCertsPath)
                 // One subscription per source and target: two jobs that replicate one source into
                 // two targets must not share a (exclusive) subscription.
                 .setSubscriptionName("milvus-cdc-" + config.channelPrefix + "-"
@@ -130,10 +134,24 @@ public final class CdcPipeline {
      */
     static void checkTargetTakesWrites(MilvusTargetConfig target) {
         MilvusTargetConfig probe = new MilvusTargetConfig(target.uri(), target.token(), target.retryTimeout(),
-                SUBMISSION_CHECK_TIMEOUT);
+                SUBMISSION_CHECK_TIMEOUT).withTls(target.tlsSettings());
         try (TargetMilvusClient client = new TargetMilvusClient(probe)) {
             TargetWriteProbe.check(client);
         } catch (MilvusTargetException e) {
+            if (target.tls()) {
+                checkTargetTls(target);
+            }
+            String tls = e.tlsFailure();
+            if (tls != null && tls.startsWith("NotSslRecordException")) {
+                throw new ConfigException("targetConfig.uri", "the target Milvus at " + target.uri()
+                        + " does not speak TLS (" + tls + ")", "Use http:// for a target without TLS");
+            }
+            if (tls != null) {
+                throw new ConfigException("targetConfig.dialConfig", "TLS with the target Milvus at " + target.uri()
+                        + " failed: " + tls, "Set dialConfig.caPemPath to the CA that signed the target's certificate, "
+                        + "dialConfig.serverName to a name the certificate carries, and dialConfig.clientPemPath/"
+                        + "clientKeyPath (PKCS#8 PEM) if the target requires a client certificate (tlsMode 2)");
+            }
             if (e.kind() == MilvusTargetException.Kind.TRANSIENT) {
                 throw new ConfigException("targetConfig.uri", "the target Milvus at " + target.uri()
                         + " did not answer within " + SUBMISSION_CHECK_TIMEOUT.toSeconds() + " s: " + e.getMessage(),
@@ -147,6 +165,33 @@ public final class CdcPipeline {
         }
     }
 
+    /** gRPC reports a failed handshake as "unavailable" at best: one handshake of our own names the setting. */
+    private static void checkTargetTls(MilvusTargetConfig target) {
+        TlsSettings tls = target.tlsSettings() != null ? target.tlsSettings() : new TlsSettings(null, null, null, null);
+        TlsHandshake.Failure failure = TlsHandshake.failure(target.host(), target.port(), tls, Duration.ofSeconds(5));
+        if (failure == null) {
+            return;
+        }
+        String what = "TLS with the target Milvus at " + target.uri() + " failed: " + failure.reason();
+        switch (failure.problem()) {
+            case TRUST:
+                throw new ConfigException("targetConfig.dialConfig.caPemPath", what,
+                        "Set it to the PEM of the CA that signed the target's certificate (or serverPemPath to a "
+                                + "self-signed target certificate)");
+            case SERVER_NAME:
+                throw new ConfigException("targetConfig.dialConfig.serverName", what,
+                        "Set it to a name the target's certificate carries (its subjectAltName)");
+            case CLIENT_CERTIFICATE:
+                throw new ConfigException("targetConfig.dialConfig.clientPemPath", what,
+                        "The target requires a client certificate (tlsMode 2): set clientPemPath and clientKeyPath "
+                                + "(PKCS#8 PEM) to one signed by the CA the target trusts");
+            case FILES:
+                throw new ConfigException("targetConfig.dialConfig", what, "Give readable PEM files");
+            default:
+                // not a TLS setting (e.g. a target without TLS): the caller says what it saw
+        }
+    }
+
     /** An unreachable etcd, refused credentials or a root path no Milvus uses stop the submission. */
     static void checkEtcd(MetaSourceConfig etcd) {
         try {
@@ -156,6 +201,22 @@ public final class CdcPipeline {
                 case CREDENTIALS:
                     throw new ConfigException("sourceConfig.etcd.password", e.getMessage(),
                             "Set sourceConfig.etcd.username/password (with enableAuth: true) to a user etcd accepts");
+                case TLS:
+                    switch (e.tlsProblem()) {
+                        case TRUST:
+                            throw new ConfigException("sourceConfig.etcd.tlsCACertPath", e.getMessage(),
+                                    "Set it to the PEM of the CA that signed etcd's server certificate");
+                        case SERVER_NAME:
+                            throw new ConfigException("sourceConfig.etcd.serverName", e.getMessage(),
+                                    "Set it to a name etcd's certificate carries, or use that name in the address");
+                        case CLIENT_CERTIFICATE:
+                            throw new ConfigException("sourceConfig.etcd.tlsCertPath", e.getMessage(),
+                                    "etcd requires a client certificate (--client-cert-auth): set tlsCertPath and "
+                                            + "tlsKeyPath (PKCS#8 PEM) to one signed by its trusted CA");
+                        default:
+                            throw new ConfigException("sourceConfig.etcd.tlsKeyPath", e.getMessage(),
+                                    "Give readable PEM files: a certificate and its PKCS#8 key");
+                    }
                 case NO_MILVUS:
                     throw new ConfigException("sourceConfig.etcd.rootPath", e.getMessage(),
                             "Set rootPath/metaSubPath to the source Milvus's etcd.rootPath and etcd.metaSubPath "
@@ -170,7 +231,8 @@ public final class CdcPipeline {
     /** A refused token or a wrong address stops the submission, naming the key to fix. */
     private static void checkPulsarAccess(CdcConfig config, String topic) {
         try {
-            PulsarAccessCheck.check(config.pulsarServiceUrl, config.pulsarAuthPlugin, config.pulsarAuthParams, topic,
+            PulsarAccessCheck.check(config.pulsarServiceUrl, config.pulsarAuthPlugin, config.pulsarAuthParams,
+                    config.pulsarTlsTrustCertsPath, topic,
                     Duration.ofSeconds(10));
         } catch (PulsarAccessCheck.AccessException e) {
             throw e.isAuthentication()
@@ -203,17 +265,18 @@ public final class CdcPipeline {
                 .setMaxRowsPerBatch(config.maxRowsPerBatch)
                 .setMaxBytesPerBatch(config.maxBytesPerBatch)
                 .setOnRefused(config.onRefused)
+                .setTls(config.targetTls)
                 .build();
         checkTargetTakesWrites(sink.target());
 
-        checkEtcd(new MetaSourceConfig(config.etcdEndpoints, config.etcdRootPath, config.etcdMetaSubPath,
-                config.etcdUsername, config.etcdPassword));
         MilvusMetaSource metaSource = MilvusMetaSource.builder()
                 .setEndpoints(config.etcdEndpoints)
                 .setRootPath(config.etcdRootPath)
                 .setMetaSubPath(config.etcdMetaSubPath)
                 .setCredentials(config.etcdUsername, config.etcdPassword)
+                .setTls(config.etcdTls)
                 .build();
+        checkEtcd(metaSource.config());
         DataStream<ChangeRecord> catalog = env
                 .fromSource(metaSource, TimeTickWatermarks.fromCatalogReader(), "Source catalog (etcd)")
                 .uid(UID_META_SOURCE)

@@ -92,6 +92,25 @@ final class ReplicationHarness {
         return env.executeAsync(graph);
     }
 
+    /**
+     * Building the job (as {@code flink run} does) fails within 15 s with a message that starts by
+     * naming {@code key}; returns the exception.
+     */
+    static io.milvuscdc.job.config.ConfigException assertSubmissionRefused(CdcConfig config, String what, String key) {
+        org.apache.flink.configuration.Configuration flink = new org.apache.flink.configuration.Configuration();
+        flink.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY, CHECKPOINTS.toUri().toString());
+        long t0 = System.nanoTime();
+        io.milvuscdc.job.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.milvuscdc.job.config.ConfigException.class,
+                () -> CdcPipeline.build(StreamExecutionEnvironment.getExecutionEnvironment(flink), config), what);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("%s (%.1f s): %s%n", what, seconds, e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("Invalid configuration at '" + key + "': "),
+                what + ": " + e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(seconds < 15, what + " took " + seconds + " s");
+        return e;
+    }
+
     /** Waits with Flink's test utility; a failing call counts as "not yet". */
     static void waitUntil(String what, BooleanSupplier condition) throws Exception {
         CommonTestUtils.waitUtil(() -> {

@@ -1,5 +1,6 @@
 package io.milvuscdc.connectors.sink;
 
+import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.sink.internal.MilvusSinkOperator;
@@ -67,6 +68,7 @@ public final class MilvusSink implements Serializable {
         private int maxRowsPerBatch = 10_000;
         private Duration retryTimeout = Duration.ofMinutes(10);
         private Duration requestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
+        private TlsSettings tls;
         private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
         private OnRefused onRefused = OnRefused.FAIL;
 
@@ -104,6 +106,12 @@ public final class MilvusSink implements Serializable {
             return this;
         }
 
+        /** Certificates and server name for an {@code https://} target (null: the JVM's trust store). */
+        public Builder setTls(TlsSettings tls) {
+            this.tls = tls;
+            return this;
+        }
+
         /** What to do with an operation the target refuses for good; {@link OnRefused#FAIL} by default. */
         public Builder setOnRefused(OnRefused onRefused) {
             this.onRefused = onRefused;
@@ -111,7 +119,7 @@ public final class MilvusSink implements Serializable {
         }
 
         public MilvusSink build() {
-            return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout), maxRowsPerBatch,
+            return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout).withTls(tls), maxRowsPerBatch,
                     maxBytesPerBatch, onRefused);
         }
     }

@@ -1,5 +1,7 @@
 package io.milvuscdc.connectors.sink;
 
+import io.milvuscdc.connectors.tls.TlsSettings;
+
 import java.io.Serializable;
 import java.net.URI;
 import java.time.Duration;
@@ -15,17 +17,34 @@ public final class MilvusTargetConfig implements Serializable {
     private final String token;
     private final Duration retryTimeout;
     private final Duration requestTimeout;
+    private final TlsSettings tlsSettings;
 
     public MilvusTargetConfig(String uri, String token, Duration retryTimeout) {
         this(uri, token, retryTimeout, DEFAULT_REQUEST_TIMEOUT);
     }
 
     public MilvusTargetConfig(String uri, String token, Duration retryTimeout, Duration requestTimeout) {
+        this(uri, token, retryTimeout, requestTimeout, null);
+    }
+
+    private MilvusTargetConfig(String uri, String token, Duration retryTimeout, Duration requestTimeout,
+                               TlsSettings tlsSettings) {
         checkArgument(uri != null && !uri.isEmpty(), "the target Milvus uri is required");
         this.uri = uri;
         this.token = token;
         this.retryTimeout = retryTimeout;
         this.requestTimeout = requestTimeout;
+        this.tlsSettings = tlsSettings;
+    }
+
+    /** The same target reached over TLS ({@code https://} URI) with these certificates and server name. */
+    public MilvusTargetConfig withTls(TlsSettings tls) {
+        return new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout, tls);
+    }
+
+    /** Certificates and server name for an {@code https://} target; null: the JVM's trust store, the URI's host. */
+    public TlsSettings tlsSettings() {
+        return tlsSettings;
     }
 
     /** Deadline of one call to the target. */
@@ -65,6 +84,6 @@ public final class MilvusTargetConfig implements Serializable {
     @Override
     public String toString() {
         return "MilvusTargetConfig{uri=" + uri + (token == null ? "" : ", token=***") + ", retryTimeout=" + retryTimeout
-                + ", requestTimeout=" + requestTimeout + '}';
+                + ", requestTimeout=" + requestTimeout + (tlsSettings == null ? "" : ", " + tlsSettings) + '}';
     }
 }

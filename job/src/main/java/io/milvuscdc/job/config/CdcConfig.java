@@ -4,6 +4,7 @@ import io.milvuscdc.connectors.mq.MilvusChannels;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.connectors.sink.internal.OperationBatcher;
+import io.milvuscdc.connectors.tls.TlsSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -56,6 +57,8 @@ public final class CdcConfig implements Serializable {
     public String etcdMetaSubPath = "meta";
     public String etcdUsername;
     public String etcdPassword;
+    /** TLS towards etcd ({@code https://} endpoints); null: plain. */
+    public TlsSettings etcdTls;
     public String channelPrefix = "by-dev";
     public String dmlChannelName = "rootcoord-dml";
     /** In full; null: {@code {channelPrefix}-replicate-msg}. */
@@ -64,6 +67,10 @@ public final class CdcConfig implements Serializable {
     public String defaultPartitionName = "_default";
     public Queue queue;
     public String kafkaAddress;
+    /** Kafka client properties passed through (security.protocol, ssl.*, sasl.*) to every Kafka client of the job. */
+    public Map<String, String> kafkaProperties = new java.util.LinkedHashMap<>();
+    /** PEM of the CA that signed a {@code pulsar+ssl://} broker's certificate; null: the JVM's trust store. */
+    public String pulsarTlsTrustCertsPath;
     public String pulsarServiceUrl;
     /** The Pulsar admin (web) URL: the dead-letter producer's topic lookups. */
     public String pulsarWebUrl;
@@ -74,6 +81,8 @@ public final class CdcConfig implements Serializable {
     public String pulsarAuthParams;
     public String targetUri;
     public String targetToken;
+    /** Certificates and server name for an {@code https://} target; null: the JVM's trust store. */
+    public TlsSettings targetTls;
     public Duration targetRetryTimeout = Duration.ofMinutes(10);
     public StartupMode startupMode = StartupMode.LATEST;
     /** A restored position the queue no longer retains: resume from the earliest retained one (true) or stop. */
@@ -139,9 +148,11 @@ public final class CdcConfig implements Serializable {
         checkKnown(source, "sourceConfig.", SOURCE_KEYS);
         if (source.has("etcd")) {
             checkKnown(source.get("etcd"), "sourceConfig.etcd.", Set.of("address", "rootPath", "metaSubPath", "enableAuth",
-                    "username", "password"));
+                    "username", "password", "enableTLS", "tlsCertPath", "tlsKeyPath", "tlsCACertPath", "tlsMinVersion",
+                    "serverName"));
             c.readEtcd(source.get("etcd"), "sourceConfig.etcd.", "address", "rootPath", "metaSubPath", "enableAuth",
                     "username", "password");
+            c.readEtcdTls(source.get("etcd"));
         } else {
             c.readEtcd(source, "sourceConfig.", "etcdAddress", "etcdRootPath", "etcdMetaSubPath", "etcdEnableAuth",
                     "etcdUsername", "etcdPassword");
@@ -150,7 +161,12 @@ public final class CdcConfig implements Serializable {
             throw new ConfigException("sourceConfig.etcd.address", "no etcd endpoint is given",
                     "Set it to the source Milvus's etcd, e.g. [http://127.0.0.1:2379]");
         }
-        c.etcdEndpoints.replaceAll(e -> e.contains("://") ? e : "http://" + e);
+        c.etcdEndpoints.replaceAll(e -> e.contains("://") ? e : (c.etcdTls != null ? "https://" : "http://") + e);
+        if (c.etcdTls != null) {
+            c.etcdEndpoints.replaceAll(e -> e.startsWith("http://") ? "https://" + e.substring("http://".length()) : e);
+        } else if (c.etcdEndpoints.stream().anyMatch(e -> e.startsWith("https://"))) {
+            c.etcdTls = new TlsSettings(null, null, null, null); // https endpoints: TLS with the JVM's trust store
+        }
         c.defaultPartitionName = text(source, "defaultPartitionName", c.defaultPartitionName);
         // The Go CDC names the replicate channel in full ({cluster}-replicate-msg); the
         // cluster prefix of every channel is the part before that suffix.
@@ -166,12 +182,13 @@ public final class CdcConfig implements Serializable {
         JsonNode target = targetUri != null && !root.has("targetConfig")
                 ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
         checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout",
-                "requestTimeout", "onRefused"));
+                "requestTimeout", "onRefused", "dialConfig"));
         c.targetUri = targetUri != null ? targetUri : text(target, "uri", null);
         if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
                     "Set it to the target Milvus, e.g. http://127.0.0.1:19530");
         }
+        c.readTargetTls(target.get("dialConfig"));
         c.targetToken = text(target, "token", null);
         if (c.targetToken == null && target.has("username")) {
             c.targetToken = text(target, "username", "") + ":" + text(target, "password", "");
@@ -267,15 +284,27 @@ public final class CdcConfig implements Serializable {
     /** Exactly one of {@code kafka.address} and {@code pulsar.address}: the Go CDC's file carries both sections. */
     private void readQueue(JsonNode source) {
         if (source.has("kafka")) {
-            checkKnown(source.get("kafka"), "sourceConfig.kafka.", Set.of("address"));
+            checkKnown(source.get("kafka"), "sourceConfig.kafka.", Set.of("address", "properties"));
             kafkaAddress = blankToNull(text(source.get("kafka"), "address", null));
+            JsonNode properties = source.get("kafka").get("properties");
+            if (properties != null) {
+                properties.fields().forEachRemaining(e -> kafkaProperties.put(e.getKey(), e.getValue().asText()));
+                for (String owned : List.of("bootstrap.servers", "group.id", "key.deserializer", "value.deserializer",
+                        "enable.auto.commit", "auto.offset.reset")) {
+                    if (kafkaProperties.containsKey(owned)) {
+                        throw new ConfigException("sourceConfig.kafka.properties." + owned, "set by the job itself",
+                                "Remove it; pass only connection settings (security.protocol, ssl.*, sasl.*)");
+                    }
+                }
+            }
         }
         if (source.has("pulsar")) {
             JsonNode pulsar = source.get("pulsar");
             // maxMessageSize (a producer's limit) is accepted and unused: a consumer takes any
             // message the broker stored. webAddress serves the dead-letter producer.
             checkKnown(pulsar, "sourceConfig.pulsar.", Set.of("address", "webAddress", "maxMessageSize", "tenant",
-                    "namespace", "authPlugin", "authParams"));
+                    "namespace", "authPlugin", "authParams", "tlsTrustCertsFilePath"));
+            pulsarTlsTrustCertsPath = readable(pulsar, "tlsTrustCertsFilePath", "sourceConfig.pulsar.");
             pulsarServiceUrl = blankToNull(text(pulsar, "address", null));
             pulsarWebUrl = blankToNull(text(pulsar, "webAddress", null));
             pulsarTenant = text(pulsar, "tenant", pulsarTenant);
@@ -364,6 +393,63 @@ public final class CdcConfig implements Serializable {
     }
 
     /** The Go CDC's two spellings of the etcd keys, nested and flat, read alike. */
+    /** The Go CDC's etcd TLS keys: enableTLS with a CA, a client certificate and its key. */
+    private void readEtcdTls(JsonNode etcd) {
+        boolean enabled = Boolean.parseBoolean(text(etcd, "enableTLS", "false").trim());
+        if (!enabled) {
+            return;
+        }
+        String p = "sourceConfig.etcd.";
+        String minVersion = text(etcd, "tlsMinVersion", "1.2");
+        if (!minVersion.equals("1.2") && !minVersion.equals("1.3")) {
+            throw new ConfigException(p + "tlsMinVersion", "unsupported value '" + minVersion + "'",
+                    "Use 1.2 or 1.3 (the JVM negotiates the highest both sides speak)");
+        }
+        etcdTls = tls(p, readable(etcd, "tlsCACertPath", p), readable(etcd, "tlsCertPath", p),
+                readable(etcd, "tlsKeyPath", p), text(etcd, "serverName", null), "tlsCertPath", "tlsKeyPath");
+    }
+
+    /** The Go CDC's dial_config of a TLS target, in this file's camelCase. */
+    private void readTargetTls(JsonNode dial) {
+        if (dial == null) {
+            return;
+        }
+        String p = "targetConfig.dialConfig.";
+        checkKnown(dial, p, Set.of("serverName", "serverPemPath", "caPemPath", "clientPemPath", "clientKeyPath"));
+        if (!targetUri.startsWith("https://")) {
+            throw new ConfigException("targetConfig.uri", "dialConfig is set, but the URI is not https://",
+                    "Use https://host:port for a TLS target, or remove targetConfig.dialConfig");
+        }
+        String ca = readable(dial, "caPemPath", p);
+        String server = readable(dial, "serverPemPath", p);
+        if (ca != null && server != null) {
+            throw new ConfigException(p + "serverPemPath", "both caPemPath and serverPemPath are set",
+                    "Set caPemPath (the CA that signed the target's certificate) or serverPemPath (a self-signed "
+                            + "target certificate), not both");
+        }
+        targetTls = tls(p, ca != null ? ca : server, readable(dial, "clientPemPath", p), readable(dial, "clientKeyPath", p),
+                text(dial, "serverName", null), "clientPemPath", "clientKeyPath");
+    }
+
+    private static TlsSettings tls(String prefix, String trust, String cert, String key, String serverName,
+                                   String certKey, String keyKey) {
+        if ((cert == null) != (key == null)) {
+            throw new ConfigException(prefix + (cert == null ? certKey : keyKey), "a client certificate needs both "
+                    + certKey + " and " + keyKey, "Set both (PEM certificate and its PKCS#8 PEM key) or neither");
+        }
+        return new TlsSettings(trust, cert, key, serverName);
+    }
+
+    /** A path that must name a readable file on the machine that submits (and, alike, on every TaskManager). */
+    private static String readable(JsonNode node, String key, String prefix) {
+        String path = blankToNull(text(node, key, null));
+        if (path != null && !Files.isReadable(Path.of(path))) {
+            throw new ConfigException(prefix + key, "cannot read '" + path + "'",
+                    "Give the path of a readable PEM file, present at the same path on every TaskManager");
+        }
+        return path;
+    }
+
     private void readEtcd(JsonNode node, String path, String address, String rootPath, String metaSubPath,
                           String enableAuth, String username, String password) {
         etcdEndpoints = strings(node.get(address), path + address);
@@ -437,8 +523,9 @@ public final class CdcConfig implements Serializable {
     @Override
     public String toString() {
         return "CdcConfig{etcd=" + etcdEndpoints + " " + etcdRootPath + "/" + etcdMetaSubPath
-                + (etcdPassword == null ? "" : " (auth)") + ", queue=" + queueDescription() + ", channels=" + channelPrefix + "-"
-                + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)")
+                + (etcdPassword == null ? "" : " (auth)") + (etcdTls == null ? "" : " (" + etcdTls + ")")
+                + ", queue=" + queueDescription() + (kafkaProperties.isEmpty() ? "" : " properties " + kafkaProperties.keySet()) + ", channels=" + channelPrefix + "-"
+                + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)") + (targetTls == null ? "" : " (" + targetTls + ")")
                 + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval
                 + ", deadLetters=" + (deadLetterOutput == DeadLetterOutput.FILE ? deadLetterPath : "topic " + deadLetterTopic)
                 + ", onRefused=" + onRefused + '}';

@@ -30,7 +30,8 @@ final class ConfigTypes {
 
     static {
         section("sourceConfig", "sourceConfig.etcd", "sourceConfig.kafka", "sourceConfig.pulsar", "targetConfig",
-                "startup", "batch", "selection", "mapping", "mapping.databases", "mapping.collections", "deadLetter");
+                "startup", "batch", "selection", "mapping", "mapping.databases", "mapping.collections", "deadLetter",
+                "targetConfig.dialConfig", "sourceConfig.kafka.properties");
         text("sourceConfig.etcd.rootPath", "sourceConfig.etcd.metaSubPath", "sourceConfig.etcd.username",
                 "sourceConfig.etcd.password", "sourceConfig.etcdRootPath", "sourceConfig.etcdMetaSubPath",
                 "sourceConfig.etcdUsername", "sourceConfig.etcdPassword", "sourceConfig.defaultPartitionName",
@@ -40,7 +41,11 @@ final class ConfigTypes {
                 "sourceConfig.pulsar.authParams", "targetConfig.uri", "targetConfig.token", "targetConfig.username",
                 "targetConfig.password", "targetConfig.retryTimeout", "targetConfig.requestTimeout",
                 "targetConfig.onRefused", "startup.mode", "startup.onLostPosition", "checkpointInterval", "checkpointDir", "deadLetter.output",
-                "deadLetter.topic", "deadLetter.path");
+                "deadLetter.topic", "deadLetter.path", "sourceConfig.etcd.tlsCertPath", "sourceConfig.etcd.tlsKeyPath",
+                "sourceConfig.etcd.tlsCACertPath", "sourceConfig.etcd.tlsMinVersion", "sourceConfig.etcd.serverName",
+                "targetConfig.dialConfig.serverName", "targetConfig.dialConfig.serverPemPath",
+                "targetConfig.dialConfig.caPemPath", "targetConfig.dialConfig.clientPemPath",
+                "targetConfig.dialConfig.clientKeyPath", "sourceConfig.pulsar.tlsTrustCertsFilePath");
         // A comma-separated single value is accepted too (the Go CDC's flat form).
         TYPES.put("sourceConfig.etcd.address", Type.LIST);
         TYPES.put("sourceConfig.etcdAddress", Type.LIST);
@@ -52,6 +57,7 @@ final class ConfigTypes {
         TYPES.put("batch.maxBytes", Type.INTEGER);
         TYPES.put("sourceConfig.etcd.enableAuth", Type.BOOLEAN);
         TYPES.put("sourceConfig.etcdEnableAuth", Type.BOOLEAN);
+        TYPES.put("sourceConfig.etcd.enableTLS", Type.BOOLEAN);
     }
 
     private ConfigTypes() {}

@@ -63,6 +63,7 @@ public final class DeadLetterOutput {
                             .setValueSerializationSchema(new JsonBytes())
                             .build())
                     .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                    .setKafkaProducerConfig(kafkaProperties(config))
                     .build();
             deadLetters.sinkTo(kafka).uid(UID).name("Dead letters (Kafka " + config.deadLetterTopic + ")");
         } else {
@@ -76,6 +77,10 @@ public final class DeadLetterOutput {
             }
             if (config.pulsarAuthPlugin != null) {
                 builder.setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams == null ? "" : config.pulsarAuthParams);
+            }
+            if (config.pulsarTlsTrustCertsPath != null) {
+                builder.setConfig(org.apache.flink.connector.pulsar.common.config.PulsarOptions.PULSAR_TLS_TRUST_CERTS_FILE_PATH,
+                        config.pulsarTlsTrustCertsPath);
             }
             deadLetters.sinkTo(builder.build()).uid(UID).name("Dead letters (Pulsar " + pulsarTopic(config) + ")");
         }
@@ -92,9 +97,16 @@ public final class DeadLetterOutput {
         return key.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** The user's Kafka connection properties (security.protocol, ssl.*, sasl.*). */
+    public static Properties kafkaProperties(CdcConfig config) {
+        Properties props = new Properties();
+        props.putAll(config.kafkaProperties);
+        return props;
+    }
+
     /** Creates the topic (one partition: dead letters are few, and read back in order) unless it exists. */
     static void createKafkaTopic(CdcConfig config) {
-        Properties props = new Properties();
+        Properties props = kafkaProperties(config);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaAddress);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);

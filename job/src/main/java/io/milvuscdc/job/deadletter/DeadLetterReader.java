@@ -77,7 +77,7 @@ public final class DeadLetterReader {
     }
 
     private static void readKafka(CdcConfig config, Consumer<String> out) {
-        Properties props = new Properties();
+        Properties props = DeadLetterOutput.kafkaProperties(config);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaAddress);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
@@ -103,6 +103,9 @@ public final class DeadLetterReader {
         ClientBuilder builder = PulsarClient.builder().serviceUrl(config.pulsarServiceUrl);
         if (config.pulsarAuthPlugin != null) {
             builder.authentication(config.pulsarAuthPlugin, config.pulsarAuthParams == null ? "" : config.pulsarAuthParams);
+        }
+        if (config.pulsarTlsTrustCertsPath != null) {
+            builder.tlsTrustCertsFilePath(config.pulsarTlsTrustCertsPath);
         }
         try (PulsarClient client = builder.build();
              Reader<byte[]> reader = client.newReader().topic(DeadLetterOutput.pulsarTopic(config))

@@ -55,6 +55,9 @@ import java.util.stream.Collectors;
  */
 public final class Workload {
 
+    /** A synchronous load's wait: without one the SDK waits for ever on a load that never finishes. */
+    private static final long LOAD_TIMEOUT_MS = 90_000;
+
     /** Schema variants a collection slot takes; a re-created slot takes another one. */
     enum Variant { PLAIN, STRING_KEY, AUTO_ID, EVERY_CHANNEL }
 
@@ -311,14 +314,22 @@ public final class Workload {
 
         void load() {
             if (!loaded) {
-                // Right after a fault the source may take more than one call's timeout to load.
+                // Right after a fault the source may take more than one call's timeout to load, and a
+                // load it took before a restart may never finish (2.3.5): released and loaded again.
                 for (int attempt = 1; ; attempt++) {
                     try {
-                        source.loadCollection(LoadCollectionReq.builder().databaseName(db).collectionName(name).build());
+                        source.loadCollection(LoadCollectionReq.builder().databaseName(db).collectionName(name)
+                                .timeout(LOAD_TIMEOUT_MS).build());
                         break;
                     } catch (RuntimeException e) {
                         if (attempt == 3) {
                             throw e;
+                        }
+                        try {
+                            source.releaseCollection(io.milvus.v2.service.collection.request.ReleaseCollectionReq.builder()
+                                    .databaseName(db).collectionName(name).build());
+                        } catch (RuntimeException releaseFailed) {
+                            // the next load tells
                         }
                     }
                 }
@@ -459,7 +470,8 @@ public final class Workload {
                         record(w, s, "dropPartition " + p, null, null);
                         if (s.loaded) {
                             // Released with its partition: the collection counts as loaded again once reloaded.
-                            source.loadCollection(LoadCollectionReq.builder().databaseName(s.db).collectionName(s.name).build());
+                            source.loadCollection(LoadCollectionReq.builder().databaseName(s.db).collectionName(s.name)
+                                    .timeout(LOAD_TIMEOUT_MS).build());
                         }
                     }
                     break;

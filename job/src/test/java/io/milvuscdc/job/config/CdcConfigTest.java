@@ -224,6 +224,36 @@ class CdcConfigTest {
     }
 
     @Test
+    void tlsSettingsAreReadInTheGoCdcKeys() {
+        String file = "../configs/cdc.yaml"; // any readable file stands for a PEM here
+        CdcConfig c = CdcConfig.parse(String.join("\n",
+                "sourceConfig:",
+                "  etcd:",
+                "    address: ['127.0.0.1:2379']",
+                "    enableTLS: true",
+                "    tlsCACertPath: " + file,
+                "    tlsCertPath: " + file,
+                "    tlsKeyPath: " + file,
+                "    tlsMinVersion: 1.3",
+                "  kafka:",
+                "    address: '127.0.0.1:9093'",
+                "    properties: {security.protocol: SASL_SSL, sasl.mechanism: PLAIN}",
+                "targetConfig:",
+                "  uri: https://t:19530",
+                "  dialConfig: {serverName: milvus.example, caPemPath: " + file + ", clientPemPath: " + file
+                        + ", clientKeyPath: " + file + "}"));
+        assertEquals(List.of("https://127.0.0.1:2379"), c.etcdEndpoints, "enableTLS makes the endpoints https");
+        assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(file, file, file, null), c.etcdTls);
+        assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(file, file, file, "milvus.example"), c.targetTls);
+        assertEquals(java.util.Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN"), c.kafkaProperties);
+
+        CdcConfig plain = CdcConfig.parse(GOOD.replace("'127.0.0.1:2379'", "'https://e:2379'"));
+        assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(null, null, null, null), plain.etcdTls,
+                "an https endpoint alone: TLS with the JVM's trust store");
+        assertEquals(null, CdcConfig.parse(GOOD).targetTls);
+    }
+
+    @Test
     void durationsParse() {
         CdcConfig c = CdcConfig.parse(String.join("\n",
                 "sourceConfig:",
@@ -304,7 +334,24 @@ class CdcConfigTest {
                 bad("unknown kafka key", kafka, "  kafka: {adress: '127.0.0.1:9092'}", "sourceConfig.kafka.adress"),
                 bad("unknown target key", target, "{uri: 'http://t:19530', tokn: x}", "targetConfig.tokn"),
                 bad("unknown batch key", "maxRows: 100", "maxRow: 100", "batch.maxRow"),
-                bad("unknown dead-letter output", "checkpointInterval: 2s", "deadLetter: {output: s3}", "deadLetter.output"));
+                bad("unknown dead-letter output", "checkpointInterval: 2s", "deadLetter: {output: s3}", "deadLetter.output"),
+                bad("dialConfig with an http target", target, "{uri: 'http://t:19530', dialConfig: {serverName: t}}",
+                        "targetConfig.uri"),
+                bad("unknown dialConfig key", target, "{uri: 'https://t:19530', dialConfig: {caPath: x}}",
+                        "targetConfig.dialConfig.caPath"),
+                bad("target CA unreadable", target, "{uri: 'https://t:19530', dialConfig: {caPemPath: /no/such/ca.pem}}",
+                        "targetConfig.dialConfig.caPemPath"),
+                bad("target client certificate without key", target, "{uri: 'https://t:19530', dialConfig: "
+                        + "{clientPemPath: ../configs/cdc.yaml}}", "targetConfig.dialConfig.clientKeyPath"),
+                bad("etcd enableTLS not a boolean", "    rootPath: by-dev", "    enableTLS: sure", "sourceConfig.etcd.enableTLS"),
+                bad("etcd CA unreadable", "    rootPath: by-dev", "    enableTLS: true\n    tlsCACertPath: /no/ca.pem",
+                        "sourceConfig.etcd.tlsCACertPath"),
+                bad("etcd TLS version unknown", "    rootPath: by-dev", "    enableTLS: true\n    tlsMinVersion: 1.0",
+                        "sourceConfig.etcd.tlsMinVersion"),
+                bad("a Kafka property the job sets", kafka, "  kafka: {address: '127.0.0.1:9092', properties: "
+                        + "{group.id: mine}}", "sourceConfig.kafka.properties.group.id"),
+                bad("Pulsar trust file unreadable", kafka, "  pulsar: {address: 'pulsar+ssl://p:6651', "
+                        + "tlsTrustCertsFilePath: /no/ca.pem}", "sourceConfig.pulsar.tlsTrustCertsFilePath"));
     }
 
     private static org.junit.jupiter.params.provider.Arguments bad(String what, String replaced, String by, String key) {

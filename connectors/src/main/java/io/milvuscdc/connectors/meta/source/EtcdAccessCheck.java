@@ -1,5 +1,7 @@
 package io.milvuscdc.connectors.meta.source;
 
+import io.milvuscdc.connectors.tls.TlsHandshake;
+
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
@@ -19,20 +21,31 @@ import java.util.concurrent.TimeoutException;
 public final class EtcdAccessCheck {
 
     /** Which setting is wrong. */
-    public enum Problem { UNREACHABLE, CREDENTIALS, NO_MILVUS }
+    public enum Problem { UNREACHABLE, CREDENTIALS, NO_MILVUS, TLS }
 
     /** What went wrong; the message never carries the password. */
     public static final class AccessException extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final Problem problem;
+        private final TlsHandshake.Problem tlsProblem;
 
         AccessException(String message, Problem problem) {
+            this(message, problem, null);
+        }
+
+        AccessException(String message, Problem problem, TlsHandshake.Problem tlsProblem) {
             super(message);
             this.problem = problem;
+            this.tlsProblem = tlsProblem;
         }
 
         public Problem problem() {
             return problem;
+        }
+
+        /** With {@link Problem#TLS}: which TLS setting. */
+        public TlsHandshake.Problem tlsProblem() {
+            return tlsProblem;
         }
     }
 
@@ -52,8 +65,10 @@ public final class EtcdAccessCheck {
                 throw new AccessException("etcd at " + config.endpoints() + " refused the credentials (" + reason + ")",
                         Problem.CREDENTIALS);
             }
+            checkTls(config, timeout);
             throw new AccessException("cannot read etcd at " + config.endpoints() + " (" + reason + ")", Problem.UNREACHABLE);
         } catch (TimeoutException e) {
+            checkTls(config, timeout);
             throw new AccessException("no answer from etcd at " + config.endpoints() + " within " + timeout, Problem.UNREACHABLE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -62,6 +77,20 @@ public final class EtcdAccessCheck {
         if (count == 0) {
             throw new AccessException("etcd at " + config.endpoints() + " holds no key under " + config.metaPrefix()
                     + ": no Milvus uses this root path", Problem.NO_MILVUS);
+        }
+    }
+
+    /** The client retries a failed handshake until the timeout: one handshake of our own says why it failed. */
+    private static void checkTls(MetaSourceConfig config, Duration timeout) {
+        if (config.tls() == null) {
+            return;
+        }
+        java.net.URI endpoint = java.net.URI.create(config.endpoints().get(0));
+        TlsHandshake.Failure failure = TlsHandshake.failure(endpoint.getHost(), endpoint.getPort() > 0 ? endpoint.getPort() : 2379,
+                config.tls(), Duration.ofMillis(Math.min(timeout.toMillis(), 5000)));
+        if (failure != null && failure.problem() != TlsHandshake.Problem.OTHER) {
+            throw new AccessException("TLS with etcd at " + endpoint + " failed: " + failure.reason(), Problem.TLS,
+                    failure.problem());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.milvuscdc.connectors.meta.source;
 
+import io.milvuscdc.connectors.tls.TlsSettings;
+
 import java.io.Serializable;
 import java.util.List;
 
@@ -15,6 +17,7 @@ public final class MetaSourceConfig implements Serializable {
     private final String metaSubPath;
     private final String username;
     private final String password;
+    private TlsSettings tls;
 
     public MetaSourceConfig(List<String> endpoints, String rootPath, String metaSubPath, String username, String password) {
         checkArgument(endpoints != null && !endpoints.isEmpty(), "at least one etcd endpoint is required");
@@ -23,6 +26,17 @@ public final class MetaSourceConfig implements Serializable {
         this.metaSubPath = metaSubPath;
         this.username = username;
         this.password = password;
+    }
+
+    /** The same etcd over TLS with these certificates; null: the JVM's trust store, no client certificate. */
+    public MetaSourceConfig withTls(TlsSettings tls) {
+        MetaSourceConfig c = new MetaSourceConfig(endpoints, rootPath, metaSubPath, username, password);
+        c.tls = tls;
+        return c;
+    }
+
+    public TlsSettings tls() {
+        return tls;
     }
 
     public List<String> endpoints() {
@@ -47,6 +61,23 @@ public final class MetaSourceConfig implements Serializable {
                     .password(io.etcd.jetcd.ByteSequence.from(password == null ? "" : password,
                             java.nio.charset.StandardCharsets.UTF_8));
         }
+        if (tls != null) {
+            try {
+                builder.sslContext(b -> {
+                    if (tls.trustCertPath() != null) {
+                        b.trustManager(new java.io.File(tls.trustCertPath()));
+                    }
+                    if (tls.hasClientCertificate()) {
+                        b.keyManager(new java.io.File(tls.clientCertPath()), new java.io.File(tls.clientKeyPath()));
+                    }
+                });
+            } catch (javax.net.ssl.SSLException e) {
+                throw new IllegalArgumentException("cannot use the etcd TLS files " + tls + ": " + e.getMessage(), e);
+            }
+            if (tls.serverName() != null) {
+                builder.authority(tls.serverName());
+            }
+        }
         return builder.build();
     }
 
@@ -61,6 +92,6 @@ public final class MetaSourceConfig implements Serializable {
     @Override
     public String toString() {
         return "MetaSourceConfig{endpoints=" + endpoints + ", root=" + rootPath + "/" + metaSubPath
-                + (username == null ? "" : ", user=" + username + ", password=***") + '}';
+                + (username == null ? "" : ", user=" + username + ", password=***") + (tls == null ? "" : ", " + tls) + '}';
     }
 }

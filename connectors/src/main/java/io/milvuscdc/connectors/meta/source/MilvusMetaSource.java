@@ -1,5 +1,6 @@
 package io.milvuscdc.connectors.meta.source;
 
+import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.meta.source.enumerator.MetaEnumState;
 import io.milvuscdc.connectors.meta.source.enumerator.MetaEnumStateSerializer;
@@ -33,6 +34,11 @@ public final class MilvusMetaSource
 
     private MilvusMetaSource(MetaSourceConfig config) {
         this.config = config;
+    }
+
+    /** How the source's etcd is reached (for the submission's access check). */
+    public MetaSourceConfig config() {
+        return config;
     }
 
     public static Builder builder() {
@@ -82,6 +88,7 @@ public final class MilvusMetaSource
         private String metaSubPath = "meta";
         private String username;
         private String password;
+        private TlsSettings tls;
 
         public Builder setEndpoints(List<String> endpoints) {
             this.endpoints = endpoints;
@@ -106,8 +113,15 @@ public final class MilvusMetaSource
             return this;
         }
 
+        /** Certificates for {@code https://} endpoints (null: the JVM's trust store, no client certificate). */
+        public Builder setTls(TlsSettings tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public MilvusMetaSource build() {
-            return new MilvusMetaSource(new MetaSourceConfig(endpoints, rootPath, metaSubPath, username, password));
+            return new MilvusMetaSource(new MetaSourceConfig(endpoints, rootPath, metaSubPath, username, password)
+                    .withTls(tls));
         }
     }
 }

@@ -33,6 +33,7 @@ public final class MilvusPulsarSourceBuilder {
     private String subscriptionName = "milvus-cdc";
     private String authPlugin;
     private String authParams;
+    private String tlsTrustCertsFilePath;
     private boolean fromEarliest;
     private long startTimestampMs = -1;
     private long discoveryIntervalMs = 1000;
@@ -85,6 +86,12 @@ public final class MilvusPulsarSourceBuilder {
     public MilvusPulsarSourceBuilder setAuthentication(String authPlugin, String authParams) {
         this.authPlugin = authPlugin;
         this.authParams = authParams;
+        return this;
+    }
+
+    /** PEM of the CA that signed a {@code pulsar+ssl://} broker's certificate; null: the JVM's trust store. */
+    public MilvusPulsarSourceBuilder setTlsTrustCertsFilePath(String path) {
+        this.tlsTrustCertsFilePath = path;
         return this;
     }
 
@@ -143,6 +150,10 @@ public final class MilvusPulsarSourceBuilder {
                 // Prefetched messages per channel (default 1000): Milvus's inserts are up to a few
                 // MiB each, so the default could hold gigabytes of a backlog in the client.
                 .setConfig(PulsarSourceOptions.PULSAR_RECEIVER_QUEUE_SIZE, 16);
+        if (tlsTrustCertsFilePath != null) {
+            builder.setConfig(org.apache.flink.connector.pulsar.common.config.PulsarOptions.PULSAR_TLS_TRUST_CERTS_FILE_PATH,
+                    tlsTrustCertsFilePath);
+        }
         if (authPlugin != null && !authPlugin.isEmpty()) {
             builder.setAuthentication(authPlugin, authParams == null ? "" : authParams);
         }

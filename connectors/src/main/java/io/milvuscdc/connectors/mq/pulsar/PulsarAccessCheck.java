@@ -34,11 +34,15 @@ public final class PulsarAccessCheck {
     private PulsarAccessCheck() {}
 
     /** Looks up {@code topic} as the job's readers will; throws {@link AccessException} if that fails. */
-    public static void check(String serviceUrl, String authPlugin, String authParams, String topic, Duration timeout) {
+    public static void check(String serviceUrl, String authPlugin, String authParams, String tlsTrustCertsFilePath,
+                             String topic, Duration timeout) {
         var builder = PulsarClient.builder()
                 .serviceUrl(serviceUrl)
                 .operationTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .connectionTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (tlsTrustCertsFilePath != null) {
+            builder.tlsTrustCertsFilePath(tlsTrustCertsFilePath);
+        }
         try {
             if (authPlugin != null && !authPlugin.isEmpty()) {
                 builder.authentication(authPlugin, authParams == null ? "" : authParams);

@@ -31,4 +31,22 @@ public final class MilvusTargetException extends RuntimeException {
     public boolean retriable() {
         return kind == Kind.TRANSIENT;
     }
+
+    /**
+     * The TLS failure behind this exception, or null: a certificate the client does not trust, a
+     * server name the certificate does not carry, a client certificate the server refuses, or an
+     * {@code https://} URI for a target that does not speak TLS.
+     */
+    public String tlsFailure() {
+        return tlsFailure(getCause());
+    }
+
+    static String tlsFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t.getClass().getSimpleName().equals("NotSslRecordException")) {
+                return t.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+        }
+        return null;
+    }
 }

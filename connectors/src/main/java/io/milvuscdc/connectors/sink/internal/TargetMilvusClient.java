@@ -7,6 +7,7 @@ import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException.Kind;
 
 import io.milvus.grpc.BoolResponse;
@@ -51,6 +52,12 @@ public final class TargetMilvusClient implements TargetClient {
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES);
         if (!config.tls()) {
             builder.usePlaintext();
+        } else if (config.tlsSettings() != null) {
+            TlsSettings tls = config.tlsSettings();
+            builder.useTransportSecurity().sslContext(sslContext(tls));
+            if (tls.serverName() != null) {
+                builder.overrideAuthority(tls.serverName());
+            }
         }
         Metadata headers = new Metadata();
         if (config.token() != null && !config.token().isEmpty()) {
@@ -60,6 +67,23 @@ public final class TargetMilvusClient implements TargetClient {
         this.channel = builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
         this.stub = MilvusServiceGrpc.newBlockingStub(channel).withMaxOutboundMessageSize(MAX_MESSAGE_BYTES);
         this.requestTimeoutMs = config.requestTimeout().toMillis();
+    }
+
+    /** Trust and client certificate from PEM files; a file that cannot be read is a configuration error. */
+    private static io.milvus.shaded.io.grpc.netty.shaded.io.netty.handler.ssl.SslContext sslContext(TlsSettings tls) {
+        try {
+            io.milvus.shaded.io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder b =
+                    io.milvus.shaded.io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient();
+            if (tls.trustCertPath() != null) {
+                b.trustManager(new java.io.File(tls.trustCertPath()));
+            }
+            if (tls.hasClientCertificate()) {
+                b.keyManager(new java.io.File(tls.clientCertPath()), new java.io.File(tls.clientKeyPath()));
+            }
+            return b.build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new MilvusTargetException("cannot use the TLS files " + tls + ": " + e.getMessage(), Kind.TARGET_CANNOT_WRITE, e);
+        }
     }
 
     /** Every call has a deadline: a hung call ends as DEADLINE_EXCEEDED and is retried like an outage. */
@@ -105,6 +129,11 @@ public final class TargetMilvusClient implements TargetClient {
             }
             return true;
         } catch (StatusRuntimeException e) {
+            String tls = MilvusTargetException.tlsFailure(e);
+            if (tls != null) { // certificates do not heal by retrying
+                throw new MilvusTargetException(describe(op) + ": TLS with the target failed: " + tls,
+                        Kind.TARGET_CANNOT_WRITE, e);
+            }
             throw new MilvusTargetException(describe(op) + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(),
                     classify(e.getStatus().getCode()), e);
         }
