@@ -19,6 +19,8 @@ import io.milvus.v2.common.IndexParam;
 import io.milvus.v2.service.collection.request.AddFieldReq;
 import io.milvus.v2.service.collection.request.CreateCollectionReq;
 import io.milvus.v2.service.collection.request.DropCollectionReq;
+import io.milvus.v2.service.partition.request.DropPartitionReq;
+import io.milvus.v2.service.partition.request.ReleasePartitionsReq;
 import io.milvus.v2.service.collection.request.HasCollectionReq;
 import io.milvus.v2.service.collection.request.LoadCollectionReq;
 import io.milvus.v2.service.index.request.CreateIndexReq;
@@ -33,6 +35,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
@@ -53,6 +56,8 @@ class CatalogGapITCase {
         String kept = "gap_kept_" + run;
         String gone = "gap_gone_" + run;
         String later = "gap_later_" + run;
+        String dropped = "gap_dropped_" + run;
+        String recreated = "gap_recreated_" + run;
         MilvusClientV2 source = MilvusTables.connect(stack.source());
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         // Only this test's collections: the shared source holds other tests' too.
@@ -62,7 +67,14 @@ class CatalogGapITCase {
         try {
             create(source, kept);
             insert(source, kept, "", 0, 100);
-            ReplicationHarness.waitUntil("the first rows are on the target", () -> MilvusTables.count(target, kept) == 100);
+            source.createPartition(CreatePartitionReq.builder().collectionName(kept).partitionName("old").build());
+            insert(source, kept, "old", 5000, 10);
+            create(source, dropped);
+            insert(source, dropped, "", 0, 10);
+            create(source, recreated);
+            insert(source, recreated, "", 0, 100);
+            ReplicationHarness.waitUntil("the first rows are on the target", () -> MilvusTables.count(target, kept) == 110
+                    && MilvusTables.count(target, dropped) == 10 && MilvusTables.count(target, recreated) == 100);
         } finally {
             savepoint = job.stopWithSavepoint(false, Files.createTempDirectory("savepoints").toUri().toString(),
                     SavepointFormatType.CANONICAL).get();
@@ -74,6 +86,13 @@ class CatalogGapITCase {
         create(source, gone);
         insert(source, gone, "", 0, 10);
         source.dropCollection(DropCollectionReq.builder().collectionName(gone).build());
+        // ... a collection the job knew dropped, another dropped and made again (new id), a partition dropped.
+        source.dropCollection(DropCollectionReq.builder().collectionName(dropped).build());
+        source.dropCollection(DropCollectionReq.builder().collectionName(recreated).build());
+        create(source, recreated);
+        insert(source, recreated, "", 500, 30);
+        source.releasePartitions(ReleasePartitionsReq.builder().collectionName(kept).partitionNames(List.of("old")).build());
+        source.dropPartition(DropPartitionReq.builder().collectionName(kept).partitionName("old").build());
         try (Client etcd = Client.builder().endpoints(stack.etcdEndpoint()).build()) {
             long now = etcd.getKVClient().get(io.etcd.jetcd.ByteSequence.from("x", java.nio.charset.StandardCharsets.UTF_8))
                     .get().getHeader().getRevision();
@@ -90,6 +109,15 @@ class CatalogGapITCase {
             ReplicationHarness.waitUntil("a collection made after the gap is replicated",
                     () -> MilvusTables.count(target, later) == 20);
             assertFalse(target.hasCollection(HasCollectionReq.builder().collectionName(gone).build()));
+            ReplicationHarness.waitUntil("the collection dropped in the gap is dropped, the re-made one holds only its "
+                    + "new rows, the partition dropped in the gap is gone", () ->
+                    !target.hasCollection(HasCollectionReq.builder().collectionName(dropped).build())
+                            && MilvusTables.count(target, recreated) == 30
+                            && !target.hasPartition(HasPartitionReq.builder().collectionName(kept).partitionName("old").build()));
+            List<Long> allKeys = java.util.stream.LongStream.range(0, 530).boxed().collect(java.util.stream.Collectors.toList());
+            assertEquals(MilvusTables.rowsByKey(source, recreated, "id", allKeys, List.of("id", "vec")),
+                    MilvusTables.rowsByKey(target, recreated, "id", allKeys, List.of("id", "vec")));
+            assertEquals(MilvusTables.count(source, kept), MilvusTables.count(target, kept));
         } finally {
             job.cancel().get();
             source.close();

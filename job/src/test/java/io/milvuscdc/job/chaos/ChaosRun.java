@@ -130,6 +130,16 @@ public final class ChaosRun {
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
                     4, opsLog);
             workload.setUp();
+            String sourceKey = queue == MilvusStack.Queue.PULSAR ? "pulsarSourceMilvus" : "sourceMilvus";
+            workload.setStuckSourceRecovery(() -> {
+                outcome.report.add("the source did not finish a load: " + sourceKey + " restarted");
+                try {
+                    stack.stopServer(sourceKey, true);
+                    stack.startServer(sourceKey);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
@@ -186,7 +196,7 @@ public final class ChaosRun {
 
     private static Oracle.Result compare(Oracle oracle, Workload workload) {
         try {
-            return oracle.compare(workload.collections(), workload.keysEverWritten());
+            return oracle.compare(workload.collections(), workload.keysEverWritten(), workload.keysAcknowledged());
         } catch (RuntimeException e) {
             Oracle.Result r = new Oracle.Result();
             String m = String.valueOf(e.getMessage());

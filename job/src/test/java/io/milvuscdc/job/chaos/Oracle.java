@@ -50,6 +50,12 @@ public final class Oracle {
         public final Map<String, Set<String>> differing = new LinkedHashMap<>();
         /** Rows per key on the source above one: the source's own anomaly, not the job's. */
         public final Map<String, Set<String>> sourceDuplicates = new LinkedHashMap<>();
+        /**
+         * Rows the source acknowledged (insert or upsert answered, no delete sent since) and no longer
+         * holds, which the target does: the source lost them (seen after its etcd and itself were
+         * killed), its WAL carried them to the job. Reported, not counted against the job.
+         */
+        public final Map<String, Set<String>> sourceLost = new LinkedHashMap<>();
 
         public boolean equal() {
             return schemaDifferences.isEmpty() && missing.isEmpty() && extra.isEmpty() && duplicated.isEmpty()
@@ -64,22 +70,34 @@ public final class Oracle {
             return "collections=" + collections + " rowsCompared=" + rowsCompared + " missing=" + total(missing)
                     + " extra=" + total(extra) + " duplicated=" + total(duplicated) + " differing=" + total(differing)
                     + " schemaDifferences=" + schemaDifferences.size()
-                    + (sourceDuplicates.isEmpty() ? "" : " sourceDuplicates=" + total(sourceDuplicates));
+                    + (sourceDuplicates.isEmpty() ? "" : " sourceDuplicates=" + total(sourceDuplicates))
+                    + (sourceLost.isEmpty() ? "" : " sourceLostAcknowledged=" + total(sourceLost));
         }
     }
 
     /** Compares the collections named in {@code collections} (by database), rows by {@code keys} (by db.collection). */
     public Result compare(Map<String, Set<String>> collections, Map<String, Set<Object>> keys) {
+        return compare(collections, keys, Map.of());
+    }
+
+    /**
+     * As above; {@code acknowledged} (by db.collection) are the keys whose last write the source
+     * acknowledged: one the target holds and the source lacks is the source's loss ({@link Result#sourceLost}).
+     */
+    public Result compare(Map<String, Set<String>> collections, Map<String, Set<Object>> keys,
+                          Map<String, Set<Object>> acknowledged) {
         Result r = new Result();
         for (Map.Entry<String, Set<String>> db : collections.entrySet()) {
             for (String name : new TreeSet<>(db.getValue())) {
-                compareCollection(db.getKey(), name, keys.getOrDefault(db.getKey() + "." + name, Set.of()), r);
+                String id = db.getKey() + "." + name;
+                compareCollection(db.getKey(), name, keys.getOrDefault(id, Set.of()),
+                        acknowledged.getOrDefault(id, Set.of()), r);
             }
         }
         return r;
     }
 
-    private void compareCollection(String db, String name, Set<Object> keys, Result r) {
+    private void compareCollection(String db, String name, Set<Object> keys, Set<Object> acknowledged, Result r) {
         String id = db + "." + name;
         boolean onSource = has(source, db, name);
         boolean onTarget = has(target, db, name);
@@ -128,7 +146,7 @@ public final class Oracle {
                 } else if (!s.isEmpty() && t.isEmpty()) {
                     r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 } else if (s.isEmpty() && !t.isEmpty()) {
-                    r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    (acknowledged.contains(key) ? r.sourceLost : r.extra).computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
                     r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 }
@@ -136,7 +154,7 @@ public final class Oracle {
         }
         long sourceCount = count(source, db, name);
         long targetCount = count(target, db, name);
-        if (sourceCount != targetCount) {
+        if (sourceCount + r.sourceLost.getOrDefault(id, Set.of()).size() != targetCount) {
             r.schemaDifferences.add(id + ": count(*) " + sourceCount + " on the source, " + targetCount + " on the target");
         }
     }
