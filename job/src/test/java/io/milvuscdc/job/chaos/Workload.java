@@ -56,7 +56,7 @@ import java.util.stream.Collectors;
 public final class Workload {
 
     /** A synchronous load's wait: without one the SDK waits for ever on a load that never finishes. */
-    private static final long LOAD_TIMEOUT_MS = 90_000;
+    private static final long LOAD_TIMEOUT_MS = 60_000;
 
     /** Schema variants a collection slot takes; a re-created slot takes another one. */
     enum Variant { PLAIN, STRING_KEY, AUTO_ID, EVERY_CHANNEL }
@@ -352,7 +352,7 @@ public final class Workload {
                                 .timeout(LOAD_TIMEOUT_MS).build());
                         break;
                     } catch (RuntimeException e) {
-                        if (attempt == 3) {
+                        if (attempt == 2) {
                             throw e;
                         }
                         try {
