@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The job run on a real cluster with every logger at DEBUG and distinctive secrets: a target token,
  * a Pulsar token (a job reading the stack's token-protected broker, its dead letters written
- * there too), an etcd password (refused at submission: the stack's etcd has no users). None of
+ * there too), an etcd password (refused at submission: the stack's etcd has no users), a Kafka SASL
+ * password in the Kafka properties every Kafka client of the job gets. None of
  * them appears in any log line, the client's output, the REST API the web UI shows (job config,
  * plan, exceptions, cluster config), any metric, or the dead letters.
  */
@@ -60,6 +61,9 @@ class SecretsITCase {
         secrets.put("target token (base64, as sent)", java.util.Base64.getEncoder().encodeToString(
                 targetToken.getBytes(StandardCharsets.UTF_8)));
         secrets.put("etcd password", etcdPassword);
+        // Passed to every Kafka client of the job (the stack's broker is plain: the setting rides along unused).
+        String kafkaPassword = "KafkaS3cret" + run;
+        secrets.put("Kafka SASL password", kafkaPassword);
         // A JWT's signature is its secret part; its header and claims are not.
         secrets.put("Pulsar token", pulsarToken.substring(pulsarToken.lastIndexOf('.') + 1));
 
@@ -79,6 +83,10 @@ class SecretsITCase {
                     "selection: {include: ['default." + collection + "']}",
                     "checkpointInterval: 1s",
                     "deadLetter: {output: file, path: '" + deadLetters.toUri() + "'}");
+            Files.writeString(kafkaYaml, Files.readString(kafkaYaml).replace("    address: " + stack.kafkaBootstrap() + "\n",
+                    "    address: " + stack.kafkaBootstrap() + "\n    properties:\n      sasl.mechanism: PLAIN\n"
+                            + "      sasl.jaas.config: 'org.apache.kafka.common.security.plain.PlainLoginModule required "
+                            + "username=\"cdc\" password=\"" + kafkaPassword + "\";'\n"));
             String kafkaJob = flink.submit(jar, "--config", kafkaYaml.toString());
 
             Path pulsarDir = Files.createDirectories(dir.resolve("pulsar"));

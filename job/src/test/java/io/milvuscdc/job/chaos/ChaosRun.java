@@ -196,7 +196,7 @@ public final class ChaosRun {
 
     private static Oracle.Result compare(Oracle oracle, Workload workload) {
         try {
-            return oracle.compare(workload.collections(), workload.keysEverWritten(), workload.keysAcknowledged());
+            return oracle.compare(workload.collections(), workload.keysEverWritten(), workload.acknowledgedState());
         } catch (RuntimeException e) {
             Oracle.Result r = new Oracle.Result();
             String m = String.valueOf(e.getMessage());

@@ -51,9 +51,10 @@ public final class Oracle {
         /** Rows per key on the source above one: the source's own anomaly, not the job's. */
         public final Map<String, Set<String>> sourceDuplicates = new LinkedHashMap<>();
         /**
-         * Rows the source acknowledged (insert or upsert answered, no delete sent since) and no longer
-         * holds, which the target does: the source lost them (seen after its etcd and itself were
-         * killed), its WAL carried them to the job. Reported, not counted against the job.
+         * Keys where the source no longer shows what it acknowledged (an answered insert or upsert
+         * gone or older, an answered delete undone) and the target does: the source lost its own
+         * writes (seen after its etcd, its broker or itself were killed), while its WAL carried
+         * them to the job. Reported, not counted against the job.
          */
         public final Map<String, Set<String>> sourceLost = new LinkedHashMap<>();
 
@@ -81,23 +82,24 @@ public final class Oracle {
     }
 
     /**
-     * As above; {@code acknowledged} (by db.collection) are the keys whose last write the source
-     * acknowledged: one the target holds and the source lacks is the source's loss ({@link Result#sourceLost}).
+     * As above; {@code acknowledged} (by db.collection, then key) is what the source answered for
+     * a key's last call ({@link Workload#acknowledgedState}): where the source departs from it and
+     * the target does not, the source lost it ({@link Result#sourceLost}).
      */
     public Result compare(Map<String, Set<String>> collections, Map<String, Set<Object>> keys,
-                          Map<String, Set<Object>> acknowledged) {
+                          Map<String, Map<String, Object>> acknowledged) {
         Result r = new Result();
         for (Map.Entry<String, Set<String>> db : collections.entrySet()) {
             for (String name : new TreeSet<>(db.getValue())) {
                 String id = db.getKey() + "." + name;
                 compareCollection(db.getKey(), name, keys.getOrDefault(id, Set.of()),
-                        acknowledged.getOrDefault(id, Set.of()), r);
+                        acknowledged.getOrDefault(id, Map.of()), r);
             }
         }
         return r;
     }
 
-    private void compareCollection(String db, String name, Set<Object> keys, Set<Object> acknowledged, Result r) {
+    private void compareCollection(String db, String name, Set<Object> keys, Map<String, Object> acknowledged, Result r) {
         String id = db + "." + name;
         boolean onSource = has(source, db, name);
         boolean onTarget = has(target, db, name);
@@ -128,6 +130,7 @@ public final class Oracle {
         boolean stringKeys = pkField.getDataType() == io.milvus.v2.common.DataType.VarChar;
         // Keys of earlier collections of this name may be of the other type: only this one's can be asked for.
         List<Object> all = keys.stream().filter(k -> (k instanceof String) == stringKeys).collect(Collectors.toList());
+        long countDelta = 0; // rows the target holds over the source's, on keys the source lost
         // Chunk by chunk, so that a collection of any size is compared in bounded memory.
         for (int from = 0; from < all.size(); from += 500) {
             List<Object> chunk = all.subList(from, Math.min(all.size(), from + 500));
@@ -138,6 +141,12 @@ public final class Oracle {
                 List<Map<String, Object>> s = sourceRows.getOrDefault(k, List.of());
                 List<Map<String, Object>> t = targetRows.getOrDefault(k, List.of());
                 r.rowsCompared += s.size();
+                Object promised = acknowledged.get(k);
+                if (promised != null && !holds(s, promised) && holds(t, promised)) {
+                    r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    countDelta += t.size() - s.size();
+                    continue;
+                }
                 if (s.size() > 1) {
                     r.sourceDuplicates.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 }
@@ -146,7 +155,7 @@ public final class Oracle {
                 } else if (!s.isEmpty() && t.isEmpty()) {
                     r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 } else if (s.isEmpty() && !t.isEmpty()) {
-                    (acknowledged.contains(key) ? r.sourceLost : r.extra).computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
                     r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 }
@@ -154,9 +163,18 @@ public final class Oracle {
         }
         long sourceCount = count(source, db, name);
         long targetCount = count(target, db, name);
-        if (sourceCount + r.sourceLost.getOrDefault(id, Set.of()).size() != targetCount) {
+        if (sourceCount + countDelta != targetCount) {
             r.schemaDifferences.add(id + ": count(*) " + sourceCount + " on the source, " + targetCount + " on the target");
         }
+    }
+
+    /** Whether {@code rows} (of one key) are what was acknowledged: no row, or one row of that fingerprint. */
+    private static boolean holds(List<Map<String, Object>> rows, Object promised) {
+        if (promised == Workload.DELETED) {
+            return rows.isEmpty();
+        }
+        return rows.size() == 1 && rows.get(0).get("vec") instanceof List
+                && promised.equals(((Number) ((List<?>) rows.get(0).get("vec")).get(0)).floatValue());
     }
 
     private static boolean has(MilvusClientV2 client, String db, String name) {

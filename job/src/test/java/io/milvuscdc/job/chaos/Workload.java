@@ -28,6 +28,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,13 +113,26 @@ public final class Workload {
         return out;
     }
 
-    /** Per db.collection, the keys whose last write the source acknowledged (see {@link Oracle.Result#sourceLost}). */
-    public Map<String, Set<Object>> keysAcknowledged() {
-        Map<String, Set<Object>> out = new TreeMap<>();
+    /**
+     * Per db.collection, what the source acknowledged for each key whose last call it answered:
+     * the written row's fingerprint ({@link #fingerprint}) or {@link #DELETED} (see {@link Oracle.Result#sourceLost}).
+     */
+    public Map<String, Map<String, Object>> acknowledgedState() {
+        Map<String, Map<String, Object>> out = new TreeMap<>();
         for (Slot s : slots) {
-            out.put(s.db + "." + s.name, new HashSet<>(s.acknowledged));
+            Map<String, Object> keys = new HashMap<>();
+            s.acknowledged.forEach((k, v) -> keys.put(String.valueOf(k), v));
+            out.put(s.db + "." + s.name, keys);
         }
         return out;
+    }
+
+    /** The acknowledged state of a deleted key. */
+    public static final Object DELETED = "deleted";
+
+    /** A written row's fingerprint: its vector's first value (random per write, exact as float32). */
+    public static Float fingerprint(JsonObject row) {
+        return row.getAsJsonArray("vec").get(0).getAsFloat();
     }
 
     /** Every key ever written to a collection (auto-id ones as the source returned them), by db.collection. */
@@ -254,8 +268,8 @@ public final class Workload {
         final boolean recreatable;
         final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         final Set<Object> everWritten = ConcurrentHashMap.newKeySet();
-        /** Keys of the default partition whose last write the source acknowledged (no delete sent since). */
-        final Set<Object> acknowledged = ConcurrentHashMap.newKeySet();
+        /** Keys of the default partition whose last call the source answered: fingerprint or DELETED. */
+        final Map<Object, Object> acknowledged = new ConcurrentHashMap<>();
         Variant variant;
         int shards;
         int generation;
@@ -600,7 +614,9 @@ public final class Workload {
                 }
                 InsertReq.InsertReqBuilder req = InsertReq.builder().databaseName(s.db).collectionName(s.name).data(data);
                 List<Object> ids = call(() -> source.insert(req.build()).getPrimaryKeys(), s, "insert", List.of());
-                s.acknowledged.addAll(ids); // auto-id rows go to the default partition
+                for (int i = 0; i < ids.size(); i++) { // auto-id rows go to the default partition, in order
+                    s.acknowledged.put(ids.get(i), fingerprint(data.get(i)));
+                }
                 s.live(w).addAll(ids);
                 s.everWritten.addAll(ids);
                 record(w, s, "insert", ids, null);
@@ -630,7 +646,9 @@ public final class Workload {
             keys.forEach(s.acknowledged::remove);
             call(() -> source.insert(req.build()), s, kind, keys);
             if (partition.isEmpty()) {
-                s.acknowledged.addAll(keys);
+                for (int i = 0; i < keys.size(); i++) {
+                    s.acknowledged.put(keys.get(i), fingerprint(data.get(i)));
+                }
             }
             record(w, s, kind + (partition.isEmpty() ? "" : " into " + partition), keys, null);
             rows.addAndGet(keys.size());
@@ -657,7 +675,9 @@ public final class Workload {
             keys.forEach(s.acknowledged::remove);
             call(() -> source.upsert(UpsertReq.builder().databaseName(s.db).collectionName(s.name).data(data).build()),
                     s, kind, keys);
-            s.acknowledged.addAll(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                s.acknowledged.put(keys.get(i), fingerprint(data.get(i)));
+            }
             record(w, s, kind, keys, null);
             rows.addAndGet(keys.size());
         }
@@ -667,9 +687,10 @@ public final class Workload {
             if (keys.isEmpty()) {
                 return keys;
             }
-            keys.forEach(s.acknowledged::remove); // a failed delete may have been applied too
+            keys.forEach(s.acknowledged::remove); // while in flight (or failed): either outcome
             call(() -> source.delete(DeleteReq.builder().databaseName(s.db).collectionName(s.name).ids(keys).build()),
                     s, kind, keys);
+            keys.forEach(k -> s.acknowledged.put(k, DELETED));
             keys.forEach(s.live(w)::remove);
             record(w, s, kind, keys, null);
             rows.addAndGet(keys.size());
