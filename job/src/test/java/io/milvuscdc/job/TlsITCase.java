@@ -80,6 +80,7 @@ class TlsITCase {
                 "    tlsCACertPath: " + stack.tlsFile("ca"),
                 "    tlsCertPath: " + stack.tlsFile("clientCert"),
                 "    tlsKeyPath: " + stack.tlsFile("clientKey"),
+                "    tlsMinVersion: 1.3",
                 "  replicateChan: " + source.channelPrefix() + "-replicate-msg",
                 "  kafka:",
                 "    address: " + stack.kafkaBootstrap(),

@@ -77,6 +77,9 @@ public final class TlsHandshake {
             socket.setSoTimeout(timeoutMs);
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS"); // with SNI, the name checked is the SNI name
+            if (tls.protocols() != null) {
+                parameters.setProtocols(tls.protocols());
+            }
             String name = tls.serverName() != null ? tls.serverName() : host;
             if (!name.matches("[0-9.]+|.*:.*")) {
                 parameters.setServerNames(List.of(new SNIHostName(name)));

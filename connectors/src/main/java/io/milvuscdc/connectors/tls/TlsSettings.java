@@ -17,6 +17,11 @@ public final class TlsSettings implements Serializable {
     private final String clientCertPath;
     private final String clientKeyPath;
     private final String serverName;
+    private final String minVersion;
+
+    public TlsSettings(String trustCertPath, String clientCertPath, String clientKeyPath, String serverName) {
+        this(trustCertPath, clientCertPath, clientKeyPath, serverName, null);
+    }
 
     /**
      * @param trustCertPath PEM of the CA (or of a self-signed server certificate) to verify the server with;
@@ -24,12 +29,15 @@ public final class TlsSettings implements Serializable {
      * @param clientCertPath PEM certificate chain presented to a server that requires one; null: none
      * @param clientKeyPath PKCS#8 PEM private key of {@code clientCertPath}
      * @param serverName the name the server's certificate carries; null: the host of the address
+     * @param minVersion the lowest TLS version offered, {@code 1.2} or {@code 1.3}; null: the JVM's default
      */
-    public TlsSettings(String trustCertPath, String clientCertPath, String clientKeyPath, String serverName) {
+    public TlsSettings(String trustCertPath, String clientCertPath, String clientKeyPath, String serverName,
+                       String minVersion) {
         this.trustCertPath = emptyToNull(trustCertPath);
         this.clientCertPath = emptyToNull(clientCertPath);
         this.clientKeyPath = emptyToNull(clientKeyPath);
         this.serverName = emptyToNull(serverName);
+        this.minVersion = emptyToNull(minVersion);
     }
 
     private static String emptyToNull(String s) {
@@ -52,6 +60,14 @@ public final class TlsSettings implements Serializable {
         return serverName;
     }
 
+    /** The protocols to offer (JSSE names), or null for the JVM's default. */
+    public String[] protocols() {
+        if (minVersion == null) {
+            return null;
+        }
+        return "1.3".equals(minVersion) ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
+    }
+
     public boolean hasClientCertificate() {
         return clientCertPath != null;
     }
@@ -63,16 +79,18 @@ public final class TlsSettings implements Serializable {
         }
         TlsSettings t = (TlsSettings) o;
         return Objects.equals(trustCertPath, t.trustCertPath) && Objects.equals(clientCertPath, t.clientCertPath)
-                && Objects.equals(clientKeyPath, t.clientKeyPath) && Objects.equals(serverName, t.serverName);
+                && Objects.equals(clientKeyPath, t.clientKeyPath) && Objects.equals(serverName, t.serverName)
+                && Objects.equals(minVersion, t.minVersion);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(trustCertPath, clientCertPath, clientKeyPath, serverName);
+        return Objects.hash(trustCertPath, clientCertPath, clientKeyPath, serverName, minVersion);
     }
 
     @Override
     public String toString() {
-        return "TlsSettings{trust=" + trustCertPath + ", clientCert=" + clientCertPath + ", serverName=" + serverName + '}';
+        return "TlsSettings{trust=" + trustCertPath + ", clientCert=" + clientCertPath + ", serverName=" + serverName
+                + (minVersion == null ? "" : ", minVersion=" + minVersion) + '}';
     }
 }

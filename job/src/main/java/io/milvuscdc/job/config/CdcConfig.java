@@ -400,13 +400,13 @@ public final class CdcConfig implements Serializable {
             return;
         }
         String p = "sourceConfig.etcd.";
-        String minVersion = text(etcd, "tlsMinVersion", "1.2");
-        if (!minVersion.equals("1.2") && !minVersion.equals("1.3")) {
+        String minVersion = text(etcd, "tlsMinVersion", null);
+        if (minVersion != null && !minVersion.equals("1.2") && !minVersion.equals("1.3")) {
             throw new ConfigException(p + "tlsMinVersion", "unsupported value '" + minVersion + "'",
                     "Use 1.2 or 1.3 (the JVM negotiates the highest both sides speak)");
         }
         etcdTls = tls(p, readable(etcd, "tlsCACertPath", p), readable(etcd, "tlsCertPath", p),
-                readable(etcd, "tlsKeyPath", p), text(etcd, "serverName", null), "tlsCertPath", "tlsKeyPath");
+                readable(etcd, "tlsKeyPath", p), text(etcd, "serverName", null), "tlsCertPath", "tlsKeyPath", minVersion);
     }
 
     /** The Go CDC's dial_config of a TLS target, in this file's camelCase. */
@@ -428,16 +428,16 @@ public final class CdcConfig implements Serializable {
                             + "target certificate), not both");
         }
         targetTls = tls(p, ca != null ? ca : server, readable(dial, "clientPemPath", p), readable(dial, "clientKeyPath", p),
-                text(dial, "serverName", null), "clientPemPath", "clientKeyPath");
+                text(dial, "serverName", null), "clientPemPath", "clientKeyPath", null);
     }
 
     private static TlsSettings tls(String prefix, String trust, String cert, String key, String serverName,
-                                   String certKey, String keyKey) {
+                                   String certKey, String keyKey, String minVersion) {
         if ((cert == null) != (key == null)) {
             throw new ConfigException(prefix + (cert == null ? certKey : keyKey), "a client certificate needs both "
                     + certKey + " and " + keyKey, "Set both (PEM certificate and its PKCS#8 PEM key) or neither");
         }
-        return new TlsSettings(trust, cert, key, serverName);
+        return new TlsSettings(trust, cert, key, serverName, minVersion);
     }
 
     /** A path that must name a readable file on the machine that submits (and, alike, on every TaskManager). */

@@ -243,7 +243,8 @@ class CdcConfigTest {
                 "  dialConfig: {serverName: milvus.example, caPemPath: " + file + ", clientPemPath: " + file
                         + ", clientKeyPath: " + file + "}"));
         assertEquals(List.of("https://127.0.0.1:2379"), c.etcdEndpoints, "enableTLS makes the endpoints https");
-        assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(file, file, file, null), c.etcdTls);
+        assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(file, file, file, null, "1.3"), c.etcdTls);
+        assertEquals(List.of("TLSv1.3"), List.of(c.etcdTls.protocols()));
         assertEquals(new io.milvuscdc.connectors.tls.TlsSettings(file, file, file, "milvus.example"), c.targetTls);
         assertEquals(java.util.Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN"), c.kafkaProperties);
 

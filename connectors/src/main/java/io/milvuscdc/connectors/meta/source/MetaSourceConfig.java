@@ -70,6 +70,9 @@ public final class MetaSourceConfig implements Serializable {
                     if (tls.hasClientCertificate()) {
                         b.keyManager(new java.io.File(tls.clientCertPath()), new java.io.File(tls.clientKeyPath()));
                     }
+                    if (tls.protocols() != null) {
+                        b.protocols(tls.protocols());
+                    }
                 });
             } catch (javax.net.ssl.SSLException e) {
                 throw new IllegalArgumentException("cannot use the etcd TLS files " + tls + ": " + e.getMessage(), e);

@@ -80,6 +80,9 @@ public final class TargetMilvusClient implements TargetClient {
             if (tls.hasClientCertificate()) {
                 b.keyManager(new java.io.File(tls.clientCertPath()), new java.io.File(tls.clientKeyPath()));
             }
+            if (tls.protocols() != null) {
+                b.protocols(tls.protocols());
+            }
             return b.build();
         } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
             throw new MilvusTargetException("cannot use the TLS files " + tls + ": " + e.getMessage(), Kind.TARGET_CANNOT_WRITE, e);
@@ -353,7 +356,41 @@ public final class TargetMilvusClient implements TargetClient {
                 .addAllFieldsData(upsert.getFieldsDataList())
                 .setNumRows(upsert.getNumRows())
                 .build());
-        check("upsert " + upsert.getNumRows() + " rows into " + name, result.getStatus());
+        checkWrite("upsert " + upsert.getNumRows() + " rows into " + name, result.getStatus(), db, name,
+                upsert.getPartitionName());
+    }
+
+    /**
+     * As {@link #check}, but a write refused for "partition not found" while the target's root
+     * coordinator has the partition is transient: a proxy that restarted (or missed the cache
+     * invalidation of a create) answers from a stale partition list until it refreshes it.
+     */
+    private void checkWrite(String what, Status status, String db, String name, String partition) {
+        Kind kind = classify(status);
+        if (kind == Kind.REFUSED && !partition.isEmpty()
+                && status.getReason().toLowerCase(java.util.Locale.ROOT).contains("partition not found")
+                && hasPartition(db, name, partition)) {
+            expireProxyCache(db, name);
+            throw new MilvusTargetException(describe(what, status, Kind.TRANSIENT)
+                    + " (the partition exists: the target's proxy has not seen it yet)", Kind.TRANSIENT, null);
+        }
+        check(what, status);
+    }
+
+    /**
+     * Makes the target's proxies drop their cached view of a collection: altering it (to the
+     * incarnation property it already has) is a DDL, after which the root coordinator expires
+     * every proxy's cache of it. A collection this job did not create is left alone.
+     */
+    private void expireProxyCache(String db, String name) {
+        io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
+                io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+        d.getPropertiesList().stream().filter(p -> p.getKey().equals(INCARNATION_PROPERTY)).findFirst().ifPresent(p -> {
+            Status altered = stub().alterCollection(io.milvus.grpc.AlterCollectionRequest.newBuilder()
+                    .setDbName(db).setCollectionName(name).addProperties(p).build());
+            LOG.warn("The target's proxy did not know a partition of {}.{} its root coordinator has; "
+                    + "expired its cache ({})", db, name, altered.getReason().isEmpty() ? "ok" : altered.getReason());
+        });
     }
 
     private void delete(String db, String name, Delete delete) {
@@ -363,7 +400,7 @@ public final class TargetMilvusClient implements TargetClient {
                 .setPartitionName(delete.getPartitionName())
                 .setExpr(deleteExpression(delete.getPrimaryField(), delete.getPrimaryKeys()))
                 .build());
-        check("delete from " + name, result.getStatus());
+        checkWrite("delete from " + name, result.getStatus(), db, name, delete.getPartitionName());
     }
 
     private void dropCollection(String db, String name) {
