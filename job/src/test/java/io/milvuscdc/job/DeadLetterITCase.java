@@ -161,6 +161,14 @@ class DeadLetterITCase {
             assertEquals(0, MilvusTables.count(target, altered), "the refused rows are in the dead letters, not the target");
         } finally {
             job.cancel().get();
+            // The hand-altered collection must not outlive the test: a later job that replicates
+            // every collection (OperationsITCase) would be refused on it and stop.
+            for (MilvusClientV2 side : List.of(source, target)) {
+                if (side.hasCollection(io.milvus.v2.service.collection.request.HasCollectionReq.builder()
+                        .collectionName(altered).build())) {
+                    side.dropCollection(DropCollectionReq.builder().collectionName(altered).build());
+                }
+            }
             source.close();
             target.close();
         }
