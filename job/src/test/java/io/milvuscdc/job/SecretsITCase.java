@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -174,21 +175,46 @@ class SecretsITCase {
             }
             flink.cancel(kafkaJob);
             flink.cancel(pulsarJob);
+            // The cancelled tasks delete their RocksDB directories (with RocksDB's own LOG files):
+            // scan once they are gone, and skip a file removed between listing and reading.
+            ReplicationHarness.waitUntil("both jobs are cancelled", () -> {
+                try {
+                    return "CANCELED".equals(flink.jobState(kafkaJob)) && "CANCELED".equals(flink.jobState(pulsarJob));
+                } catch (IOException e) {
+                    return false;
+                }
+            });
 
             long debugLines = 0;
-            try (Stream<Path> files = Files.walk(dir.resolve("flink"))) {
-                for (Path file : files.filter(Files::isRegularFile).filter(SecretsITCase::isLog).collect(Collectors.toList())) {
-                    String text = Files.readString(file, StandardCharsets.ISO_8859_1);
-                    scan(file.toString(), text, secrets);
-                    debugLines += text.lines().filter(l -> l.contains(" DEBUG ")).count();
-                    scanned.add(file.getFileName().toString());
+            for (Path file : logFiles(dir.resolve("flink"))) {
+                String text;
+                try {
+                    text = Files.readString(file, StandardCharsets.ISO_8859_1);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue;
                 }
+                scan(file.toString(), text, secrets);
+                debugLines += text.lines().filter(l -> l.contains(" DEBUG ")).count();
+                scanned.add(file.getFileName().toString());
             }
             assertTrue(debugLines > 1000, "the logs were at DEBUG: " + debugLines + " DEBUG lines");
             System.out.println("Scanned for " + secrets.keySet() + ": " + scanned + "; " + debugLines + " DEBUG log lines");
         } finally {
             source.close();
             target.close();
+        }
+    }
+
+    /** The log files below {@code dir}; listed again if a directory vanished during the walk. */
+    private static List<Path> logFiles(Path dir) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                return files.filter(Files::isRegularFile).filter(SecretsITCase::isLog).collect(Collectors.toList());
+            } catch (java.io.UncheckedIOException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
         }
     }
 
