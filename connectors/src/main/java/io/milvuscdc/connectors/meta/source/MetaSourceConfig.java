@@ -17,22 +17,26 @@ public final class MetaSourceConfig implements Serializable {
     private final String metaSubPath;
     private final String username;
     private final String password;
-    private TlsSettings tls;
+    private final TlsSettings tls;
 
     public MetaSourceConfig(List<String> endpoints, String rootPath, String metaSubPath, String username, String password) {
+        this(endpoints, rootPath, metaSubPath, username, password, null);
+    }
+
+    private MetaSourceConfig(List<String> endpoints, String rootPath, String metaSubPath, String username, String password,
+                             TlsSettings tls) {
         checkArgument(endpoints != null && !endpoints.isEmpty(), "at least one etcd endpoint is required");
         this.endpoints = List.copyOf(endpoints);
         this.rootPath = rootPath;
         this.metaSubPath = metaSubPath;
         this.username = username;
         this.password = password;
+        this.tls = tls;
     }
 
     /** The same etcd over TLS with these certificates; null: the JVM's trust store, no client certificate. */
     public MetaSourceConfig withTls(TlsSettings tls) {
-        MetaSourceConfig c = new MetaSourceConfig(endpoints, rootPath, metaSubPath, username, password);
-        c.tls = tls;
-        return c;
+        return new MetaSourceConfig(endpoints, rootPath, metaSubPath, username, password, tls);
     }
 
     public TlsSettings tls() {
