@@ -20,6 +20,7 @@ import org.apache.flink.util.Collector;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Orders the operations of one target database, keyed by its name: every operation of the
@@ -144,7 +145,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
      */
     private void route(TargetOperation op, Collector<OperationRecord> out, boolean fromQueue) throws Exception {
         if (op.hasDatabaseCommand()) {
-            out.collect(OperationRecord.of(op));
+            out.collect(OperationRecord.of(isDropDatabase(op) ? keepingLaterCollections(op) : op));
             return;
         }
         if (!op.hasCollectionCommand() && heldDropDatabaseBefore(op.getTimestamp())) {
@@ -196,6 +197,27 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         } else {
             queued.add(op.toByteArray());
         }
+    }
+
+    /**
+     * The drop with the collections created after it: the catalog (etcd) can deliver a create in a
+     * re-created database before the replicate channel delivers the database's drop (seen with
+     * Kafka down for a while), and the create is then applied already; the drop must not take it.
+     */
+    private TargetOperation keepingLaterCollections(TargetOperation drop) throws Exception {
+        List<String> later = new ArrayList<>();
+        for (Map.Entry<String, Long> live : current.entries()) {
+            if (live.getValue() > drop.getTimestamp()) {
+                later.add(live.getKey());
+            }
+        }
+        if (later.isEmpty()) {
+            return drop;
+        }
+        later.sort(null);
+        TargetOperation.Builder out = drop.toBuilder();
+        out.getDatabaseCommandBuilder().addAllKeepCollections(later);
+        return out.build();
     }
 
     /** Whether a create of {@code name} newer than {@code than}, made at or before {@code ts}, waits in the queue. */

@@ -49,7 +49,11 @@ public final class ChaosRun {
          */
         /** The Kafka broker killed and started again after the outage (the source and the target Milvus run on it). */
         KAFKA_DOWN("kafka", "sourceMilvus", "targetMilvus"),
-        /** The Pulsar standalone killed and started again after the outage (the job reads the source on Pulsar). */
+        /**
+         * The Pulsar standalone stopped and started again after the outage (the job reads the source
+         * on Pulsar). Stopped with SIGTERM: after a {@code kill -9} its one bookie could no longer
+         * read a ledger ("LastConfirmedEntry is null when reading ledger 51"), a broken broker.
+         */
         PULSAR_DOWN("pulsar", "pulsarSourceMilvus"),
         /** etcd killed and started again after the outage (every Milvus keeps its catalog there). */
         ETCD_DOWN("etcd", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus");
@@ -110,6 +114,7 @@ public final class ChaosRun {
 
     public Outcome run() throws Exception {
         Outcome outcome = new Outcome();
+        long startMillis = System.currentTimeMillis() - 60_000; // broker clock: the same machine's
         String run = "s" + options.seed + "_" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         Files.createDirectories(dir);
         Path opsLog = dir.resolve("ops.log");
@@ -129,7 +134,6 @@ public final class ChaosRun {
 
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
                     4, opsLog);
-            workload.setUp();
             String sourceKey = queue == MilvusStack.Queue.PULSAR ? "pulsarSourceMilvus" : "sourceMilvus";
             workload.setStuckSourceRecovery(() -> {
                 outcome.report.add("the source did not finish a load: " + sourceKey + " restarted");
@@ -140,6 +144,7 @@ public final class ChaosRun {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
+            workload.setUp();
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
@@ -153,7 +158,9 @@ public final class ChaosRun {
             outcome.kills = kills.get();
 
             // Catch-up: the target converges to the source, or the last comparison is reported.
-            Oracle oracle = new Oracle(source, target);
+            // Only the stack's target on Kafka has a log to read; a loss of the TLS target would count.
+            Oracle oracle = new Oracle(source, target,
+                    () -> TargetWal.read(stack.kafkaBootstrap(), stack.target().channelPrefix(), startMillis));
             long deadline = System.nanoTime() + options.catchUp.toNanos();
             long t1 = System.nanoTime();
             Oracle.Result result;
@@ -175,6 +182,11 @@ public final class ChaosRun {
                             ? " outage=" + options.outage.toSeconds() + "s" : "",
                     outcome.kills, outcome.restarts, flink.completedCheckpoints(job), outcome.recovery));
             outcome.report.add("oracle " + result.summary());
+            for (Map.Entry<String, Map<String, Set<String>>> lost : Map.of("the source lost acknowledged keys",
+                    result.sourceLost, "the target lost keys its log holds", result.targetLost).entrySet()) {
+                lost.getValue().forEach((c, keys) -> outcome.report.add(lost.getKey() + " in " + c + " (" + keys.size()
+                        + "): first " + keys.stream().limit(5).toList()));
+            }
             if (outcome.restarts > 0) {
                 flink.failures(job).forEach(f -> outcome.report.add("failure " + f));
             }
@@ -282,7 +294,7 @@ public final class ChaosRun {
                     continue;
                 }
                 Thread.sleep(1000 + random.nextInt(5000));
-                stack.stopServer(fault.server, true);
+                stack.stopServer(fault.server, fault != Fault.PULSAR_DOWN);
                 injected.incrementAndGet();
                 Thread.sleep(options.outage.toMillis());
                 stack.startServer(fault.server);

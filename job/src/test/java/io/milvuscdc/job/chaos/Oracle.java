@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -32,10 +33,19 @@ public final class Oracle {
 
     private final MilvusClientV2 source;
     private final MilvusClientV2 target;
+    /** The target's own log, read when a key differs (null: every difference counts against the job). */
+    private final Supplier<TargetWal> targetWal;
+    /** Read before the target is queried, so that each write in it is one a strong query sees. */
+    private TargetWal wal;
 
     public Oracle(MilvusClientV2 source, MilvusClientV2 target) {
+        this(source, target, null);
+    }
+
+    public Oracle(MilvusClientV2 source, MilvusClientV2 target, Supplier<TargetWal> targetWal) {
         this.source = source;
         this.target = target;
+        this.targetWal = targetWal;
     }
 
     /** What one comparison found. */
@@ -57,6 +67,13 @@ public final class Oracle {
          * them to the job. Reported, not counted against the job.
          */
         public final Map<String, Set<String>> sourceLost = new LinkedHashMap<>();
+        /**
+         * Keys the target shows wrong (missing, extra, older) while the last write of the key in its
+         * own write-ahead log ({@link TargetWal}) is what the source shows or acknowledged: the job
+         * wrote it, the target acknowledged it and then lost it (seen after its {@code kill -9}).
+         * Reported, not counted against the job (when the source lost the key too, it is in both).
+         */
+        public final Map<String, Set<String>> targetLost = new LinkedHashMap<>();
 
         public boolean equal() {
             return schemaDifferences.isEmpty() && missing.isEmpty() && extra.isEmpty() && duplicated.isEmpty()
@@ -72,7 +89,8 @@ public final class Oracle {
                     + " extra=" + total(extra) + " duplicated=" + total(duplicated) + " differing=" + total(differing)
                     + " schemaDifferences=" + schemaDifferences.size()
                     + (sourceDuplicates.isEmpty() ? "" : " sourceDuplicates=" + total(sourceDuplicates))
-                    + (sourceLost.isEmpty() ? "" : " sourceLostAcknowledged=" + total(sourceLost));
+                    + (sourceLost.isEmpty() ? "" : " sourceLostAcknowledged=" + total(sourceLost))
+                    + (targetLost.isEmpty() ? "" : " targetLostAcknowledged=" + total(targetLost));
         }
     }
 
@@ -89,6 +107,7 @@ public final class Oracle {
     public Result compare(Map<String, Set<String>> collections, Map<String, Set<Object>> keys,
                           Map<String, Map<String, Object>> acknowledged) {
         Result r = new Result();
+        wal = targetWal == null ? null : targetWal.get();
         for (Map.Entry<String, Set<String>> db : collections.entrySet()) {
             for (String name : new TreeSet<>(db.getValue())) {
                 String id = db.getKey() + "." + name;
@@ -141,22 +160,34 @@ public final class Oracle {
                 List<Map<String, Object>> s = sourceRows.getOrDefault(k, List.of());
                 List<Map<String, Object>> t = targetRows.getOrDefault(k, List.of());
                 r.rowsCompared += s.size();
-                Object promised = acknowledged.get(k);
-                if (promised != null && !holds(s, promised) && holds(t, promised)) {
-                    r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-                    countDelta += t.size() - s.size();
-                    continue;
-                }
                 if (s.size() > 1) {
                     r.sourceDuplicates.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 }
                 if (t.size() > 1) {
                     r.duplicated.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    continue;
+                }
+                if (sameRow(s, t)) {
+                    continue;
+                }
+                Object promised = acknowledged.get(k);
+                boolean sourceKept = promised == null || holds(s, promised);
+                Object logged = loggedOnTarget(db, name, k);
+                if (logged != null && !holds(t, logged) && (holds(s, logged) || logged.equals(promised))) {
+                    // The job wrote what the source shows or acknowledged; the target dropped it.
+                    r.targetLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    if (!sourceKept) {
+                        r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    }
+                    countDelta += t.size() - s.size();
+                } else if (!sourceKept && holds(t, promised)) {
+                    r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
+                    countDelta += t.size() - s.size();
                 } else if (!s.isEmpty() && t.isEmpty()) {
                     r.missing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-                } else if (s.isEmpty() && !t.isEmpty()) {
+                } else if (s.isEmpty()) {
                     r.extra.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
-                } else if (!s.isEmpty() && !s.get(0).equals(t.get(0))) {
+                } else {
                     r.differing.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                 }
             }
@@ -166,6 +197,20 @@ public final class Oracle {
         if (sourceCount + countDelta != targetCount) {
             r.schemaDifferences.add(id + ": count(*) " + sourceCount + " on the source, " + targetCount + " on the target");
         }
+    }
+
+    private static boolean sameRow(List<Map<String, Object>> s, List<Map<String, Object>> t) {
+        return s.isEmpty() ? t.isEmpty() : t.size() == 1 && s.get(0).equals(t.get(0));
+    }
+
+    /** The key's last state in the target's own log, or null (no log read, or no write of the key in it). */
+    private Object loggedOnTarget(String db, String name, String k) {
+        if (wal == null) {
+            return null;
+        }
+        long collectionId = target.describeCollection(DescribeCollectionReq.builder().databaseName(db)
+                .collectionName(name).build()).getCollectionID();
+        return wal.lastState(collectionId, k);
     }
 
     /** Whether {@code rows} (of one key) are what was acknowledged: no row, or one row of that fingerprint. */

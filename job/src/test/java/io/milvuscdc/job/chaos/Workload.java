@@ -58,6 +58,30 @@ public final class Workload {
 
     /** A synchronous load's wait: without one the SDK waits for ever on a load that never finishes. */
     private static final long LOAD_TIMEOUT_MS = 60_000;
+    /** Threads that wait for a flush to be reported done. */
+    private static final java.util.concurrent.ExecutorService FLUSH_WAITS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "workload-flush-wait");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Flushes a collection. The SDK waits for the flushed state with no deadline, and 2.3.5 may
+     * never report it once its broker restarted: the request is what the replicate channel
+     * carries, so the wait is bounded (then interrupted) and the flush counts as made.
+     */
+    private void flush(Slot s) throws InterruptedException {
+        java.util.concurrent.Future<?> done = FLUSH_WAITS.submit(() ->
+                source.flush(FlushReq.builder().databaseName(s.db).collectionNames(List.of(s.name)).build()));
+        try {
+            done.get(LOAD_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            done.cancel(true);
+            log.println("the source did not report " + s.db + "." + s.name + " flushed within " + LOAD_TIMEOUT_MS + " ms");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException ? (RuntimeException) e.getCause() : new IllegalStateException(e.getCause());
+        }
+    }
 
     /** Schema variants a collection slot takes; a re-created slot takes another one. */
     enum Variant { PLAIN, STRING_KEY, AUTO_ID, EVERY_CHANNEL }
@@ -161,11 +185,27 @@ public final class Workload {
         for (Slot s : slots) {
             s.create(s.variant);
             s.index();
+            loadOrRecover(s);
+        }
+    }
+
+    /** Loads a collection; a source that does not, is restarted first if a recovery is set. */
+    private void loadOrRecover(Slot s) {
+        try {
+            s.load();
+        } catch (RuntimeException e) {
+            if (stuckSourceRecovery == null) {
+                throw e;
+            }
+            // 2.3.5 may never finish a load it took before its broker or itself restarted.
+            log.println("the source did not load " + s.db + "." + s.name + " (" + e.getMessage()
+                    + "): restarted, as a supervisor restarts an unhealthy server");
+            stuckSourceRecovery.run();
             s.load();
         }
     }
 
-    /** Restarts the source when it does not finish the final load of a collection; null: the load's failure is thrown. */
+    /** Restarts the source when it does not finish loading a collection; null: the load's failure is thrown. */
     public void setStuckSourceRecovery(Runnable recovery) {
         this.stuckSourceRecovery = recovery;
     }
@@ -203,18 +243,7 @@ public final class Workload {
             s.lock.writeLock().lock();
             try {
                 s.index();
-                try {
-                    s.load();
-                } catch (RuntimeException e) {
-                    if (stuckSourceRecovery == null) {
-                        throw e;
-                    }
-                    // 2.3.5 may never finish a load it took before its broker or itself restarted.
-                    log.println("the source did not load " + s.db + "." + s.name + " (" + e.getMessage()
-                            + "): restarted, as a supervisor restarts an unhealthy server");
-                    stuckSourceRecovery.run();
-                    s.load();
-                }
+                loadOrRecover(s);
             } finally {
                 s.lock.writeLock().unlock();
             }
@@ -567,7 +596,7 @@ public final class Workload {
                     }
                     break;
                 case "flush":
-                    source.flush(FlushReq.builder().databaseName(s.db).collectionNames(List.of(s.name)).build());
+                    flush(s);
                     record(w, s, "flush", null, null);
                     break;
                 case "idle":

@@ -96,9 +96,7 @@ class TargetNameSequencerTest {
      */
     @Test
     void aDatabaseAndItsCollectionsShareOneKeyAndOneOrder() throws Exception {
-        TargetOperation dropDatabase = TargetOperation.newBuilder().setDatabase("default").setTimestamp(160)
-                .setDatabaseCommand(DatabaseCommand.newBuilder().setDbName("default")
-                        .setDropDatabase(DropDatabaseRequest.newBuilder().setDbName("default"))).build();
+        TargetOperation dropDatabase = dropDatabase(160);
         assertEquals(TargetNameSequencer.BY_DATABASE.getKey(OperationRecord.of(dropDatabase)),
                 TargetNameSequencer.BY_DATABASE.getKey(OperationRecord.of(op(100, 100).build())));
         try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
@@ -115,9 +113,7 @@ class TargetNameSequencerTest {
     /** A database dropped and re-created with a collection of the old name: the new one waits for the drop. */
     @Test
     void aCollectionOfARecreatedDatabaseWaitsForTheDatabasesDrop() throws Exception {
-        TargetOperation dropDatabase = TargetOperation.newBuilder().setDatabase("default").setTimestamp(160)
-                .setDatabaseCommand(DatabaseCommand.newBuilder().setDbName("default")
-                        .setDropDatabase(DropDatabaseRequest.newBuilder().setDbName("default"))).build();
+        TargetOperation dropDatabase = dropDatabase(160);
         try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
             feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
             feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
@@ -127,6 +123,27 @@ class TargetNameSequencerTest {
             assertEquals(List.of("100:create", "100:drop"), emitted(h), "the new collection waits for the database's drop");
             h.processWatermark(300);
             assertEquals(List.of("100:create", "100:drop", "0:DATABASE_COMMAND", "200:create", "200:upsert1"), emitted(h));
+        }
+    }
+
+    /**
+     * The same, but the database's drop arrives after the new collection was applied (its create
+     * comes from etcd, the drop from the replicate channel, which was unreachable meanwhile): the
+     * drop keeps the new collection, and with it the database.
+     */
+    @Test
+    void aDatabasesLateDropKeepsTheCollectionsCreatedAfterIt() throws Exception {
+        TargetOperation dropDatabase = dropDatabase(160);
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, OperationRecord> h = harness()) {
+            feed(h, op(100, 100).setCreateCollection(CreateCollection.getDefaultInstance()), 100);
+            feed(h, op(100, 150).setDropCollection(DropCollection.getDefaultInstance()), 150);
+            feed(h, op(200, 200).setCreateCollection(CreateCollection.getDefaultInstance()), 200);
+            feed(h, op(200, 210).setUpsert(Upsert.newBuilder().setNumRows(1)), 210);
+            h.processElement(new StreamRecord<>(OperationRecord.of(dropDatabase), 160));
+            h.processWatermark(300);
+            assertEquals(List.of("100:create", "100:drop", "200:create", "200:upsert1", "0:DATABASE_COMMAND"), emitted(h));
+            DatabaseCommand drop = h.extractOutputValues().get(4).decode().getDatabaseCommand();
+            assertEquals(List.of("orders"), drop.getKeepCollectionsList());
         }
     }
 
@@ -142,6 +159,12 @@ class TargetNameSequencerTest {
     private static TargetOperation.Builder op(long incarnation, long timestamp) {
         return TargetOperation.newBuilder().setDatabase("default").setCollection("orders")
                 .setIncarnation(incarnation).setTimestamp(timestamp).setSourceCollectionId(incarnation);
+    }
+
+    private static TargetOperation dropDatabase(long timestamp) {
+        return TargetOperation.newBuilder().setDatabase("default").setTimestamp(timestamp)
+                .setDatabaseCommand(DatabaseCommand.newBuilder().setDbName("default")
+                        .setDropDatabase(DropDatabaseRequest.newBuilder().setDbName("default"))).build();
     }
 
     private static TargetOperation.Builder flush(long timestamp) {

@@ -36,7 +36,12 @@ public final class MilvusPulsarSourceBuilder {
     private String tlsTrustCertsFilePath;
     private boolean fromEarliest;
     private long startTimestampMs = -1;
-    private long discoveryIntervalMs = 1000;
+    /**
+     * Off: on Pulsar, Milvus creates every channel's topic at its start, so the topics listed when
+     * the job starts are all there will be; and the connector fails the job over when a periodic
+     * listing meets the broker restarting.
+     */
+    private long discoveryIntervalMs = -1;
 
     /** The broker, e.g. {@code pulsar://127.0.0.1:6650}. */
     public MilvusPulsarSourceBuilder setServiceUrl(String serviceUrl) {
@@ -111,6 +116,7 @@ public final class MilvusPulsarSourceBuilder {
         return this;
     }
 
+    /** How often to list the channel topics again; zero or less: only when the job starts (the default). */
     public MilvusPulsarSourceBuilder setDiscoveryIntervalMs(long discoveryIntervalMs) {
         this.discoveryIntervalMs = discoveryIntervalMs;
         return this;

@@ -287,9 +287,13 @@ public final class TargetMilvusClient implements TargetClient {
                     io.milvus.grpc.ShowCollectionsRequest.newBuilder().setDbName(db).build());
             check("list collections of " + db, left.getStatus());
             for (String collection : left.getCollectionNamesList()) {
-                dropCollection(db, collection);
+                if (!command.getKeepCollectionsList().contains(collection)) {
+                    dropCollection(db, collection);
+                }
             }
-            check("drop database " + db, stub().dropDatabase(command.getDropDatabase()));
+            if (command.getKeepCollectionsCount() == 0) {
+                check("drop database " + db, stub().dropDatabase(command.getDropDatabase()));
+            }
         }
     }
 
