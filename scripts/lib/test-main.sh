@@ -1,4 +1,4 @@
-# Sourced by scripts/chaos.sh and scripts/backlog.sh: runs a main class of the job's test
+# Sourced by scripts/chaos.sh, scripts/backlog.sh and scripts/benchmark.sh: runs a main class of the job's test
 # classes against a stack, on a real Flink cluster it starts itself.
 #
 #   run_test_main NAME CLASS ARGS...   (the class gets STACK_JSON JAR DIR ARGS...)

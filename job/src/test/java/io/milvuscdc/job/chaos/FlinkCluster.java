@@ -201,6 +201,27 @@ public final class FlinkCluster implements AutoCloseable {
         return taskManagerMetric("Status.JVM.Memory.Heap.Max");
     }
 
+    /** CPU time the (first) TaskManager's JVM has used, in nanoseconds. */
+    public long taskManagerCpuNanos() throws IOException {
+        return taskManagerMetric("Status.JVM.CPU.Time");
+    }
+
+    /** The highest resident memory of the first TaskManager's process so far ({@code VmHWM}), in bytes. */
+    public long taskManagerPeakRss() throws IOException {
+        long pid = JSON.readTree(dir.resolve("cluster.json").toFile()).path("taskmanagers").path("0").path("pid").asLong();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return 0;
+    }
+
+    /** The job's checkpoint statistics' summary (sizes and durations: min, max, avg, percentiles). */
+    public JsonNode checkpointSummary(String jobId) throws IOException {
+        return get("/jobs/" + jobId + "/checkpoints").path("summary");
+    }
+
     private long taskManagerMetric(String name) throws IOException {
         JsonNode managers = get("/taskmanagers").get("taskmanagers");
         if (managers == null || managers.size() == 0) {

@@ -1,0 +1,494 @@
+package io.milvuscdc.job.chaos;
+
+import io.milvuscdc.testutils.MilvusStack;
+import io.milvuscdc.testutils.MilvusTables;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.common.DataType;
+import io.milvus.v2.common.IndexParam;
+import io.milvus.v2.service.collection.request.AddFieldReq;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DropCollectionReq;
+import io.milvus.v2.service.collection.request.GetLoadStateReq;
+import io.milvus.v2.service.collection.request.HasCollectionReq;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.service.index.request.CreateIndexReq;
+import io.milvus.v2.service.partition.request.CreatePartitionReq;
+import io.milvus.v2.service.partition.request.HasPartitionReq;
+import io.milvus.v2.service.vector.request.InsertReq;
+import io.milvus.v2.service.vector.request.QueryReq;
+import io.milvus.v2.service.vector.response.QueryResp;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark of issue 7 on the real stack and a real Flink cluster ({@code scripts/benchmark.sh}):
+ * the target's own ingest ceiling, the job's catch-up and live rates against it, the end-to-end
+ * delay of rows and of DDL at steady rates, and what the TaskManager spent (CPU, memory,
+ * checkpoints). Rows: an int64 key, a varchar and a {@code dim}-dimensional float vector.
+ * Everything is measured side by side in one run; figures are printed as a table and written as
+ * JSON ({@code DIR/benchmark.json}) for comparison across runs.
+ */
+public final class BenchmarkRun {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What to run. */
+    public static final class Options {
+        public long rows = 200_000;
+        public int dim = 768;
+        public int batch = 1_000;
+        public int[] clients = {1, 2, 4};
+        /** Steady source write rates (rows/s) the delay is measured at. */
+        public int[] lagRates = {200, 1_000};
+        public Duration lagFor = Duration.ofSeconds(30);
+        public Duration checkpointInterval = Duration.ofSeconds(2);
+    }
+
+    private final MilvusStack stack;
+    private final Path jar;
+    private final Path dir;
+    private final Options options;
+    private final ObjectNode figures = JSON.createObjectNode();
+    private final List<String> table = new ArrayList<>();
+    private final String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+
+    public BenchmarkRun(MilvusStack stack, Path jar, Path dir, Options options) {
+        this.stack = stack;
+        this.jar = jar;
+        this.dir = dir;
+        this.options = options;
+    }
+
+    /** Runs every part; returns the JSON written. */
+    public JsonNode run() throws Exception {
+        Files.createDirectories(dir);
+        figures.put("cores", Runtime.getRuntime().availableProcessors());
+        figures.put("rows", options.rows);
+        figures.put("dim", options.dim);
+        row("machine", figures.get("cores").asInt() + " cores; rows of int64 + varchar + " + options.dim + "-dim vector");
+        MilvusClientV2 source = MilvusTables.connect(stack.source());
+        MilvusClientV2 target = MilvusTables.connect(stack.target());
+        try {
+            double ceiling = ceiling(target);
+            try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
+                catchUp(flink, source, target, ceiling);
+                live(flink, source, target, ceiling);
+            }
+        } finally {
+            source.close();
+            target.close();
+        }
+        Files.writeString(dir.resolve("benchmark.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+        return figures;
+    }
+
+    public List<String> table() {
+        return table;
+    }
+
+    // ---------------------------------------------------------------- 1. the target's own ceiling
+
+    /** Best rows/s of inserting {@code rows} straight into the target with 1, 2, 4 clients, until all are queryable. */
+    private double ceiling(MilvusClientV2 target) throws Exception {
+        ObjectNode out = figures.putObject("ceiling");
+        double best = 0;
+        for (int clients : options.clients) {
+            String name = "bench_ceiling_" + clients + "_" + run;
+            create(target, name);
+            long t0 = System.nanoTime();
+            write(List.of(target), name, 0, options.rows, clients);
+            waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 10_000));
+            double rate = options.rows / seconds(t0);
+            out.put(clients + " clients", Math.round(rate));
+            row("target's own ingest, " + clients + " client(s), batches of " + options.batch, fmt(rate) + " rows/s");
+            best = Math.max(best, rate);
+            target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+        }
+        out.put("best", Math.round(best));
+        return best;
+    }
+
+    // ---------------------------------------------------------------- 2. catch-up after a stop
+
+    private void catchUp(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
+        String name = "bench_catchup_" + run;
+        Path cdcYaml = cdcYaml("catchup", "default." + name);
+        String job = replicateNewCollection(flink, cdcYaml, source, target, name);
+        String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
+        write(List.of(source), name, 0, options.rows, options.clients[options.clients.length - 1]);
+
+        String resumed = flink.submitFrom(savepoint, jar, "--config", cdcYaml.toString());
+        Usage usage = new Usage(flink);
+        long t0 = System.nanoTime();
+        waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 2_000), usage);
+        double rate = options.rows / seconds(t0);
+        ObjectNode out = figures.putObject("catchUp");
+        out.put("rowsPerSecond", Math.round(rate));
+        out.put("ratioToCeiling", round2(rate / ceiling));
+        out.put("restarts", flink.restarts(resumed));
+        usage.finish(out, options.rows);
+        checkpoints(flink, resumed, out);
+        row("CDC catch-up (" + options.rows + " rows written while the job was stopped)",
+                fmt(rate) + " rows/s = " + round2(rate / ceiling) + "x the ceiling; restarts " + out.get("restarts"));
+        row("  TaskManager during catch-up", usage.describe(out));
+        row("  checkpoints", describeCheckpoints(out));
+        flink.cancel(resumed);
+    }
+
+    // ---------------------------------------------------------------- 3. live, 4. lag
+
+    private void live(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
+        String name = "bench_live_" + run;
+        String job = replicateNewCollection(flink, cdcYaml("live", "default.bench_*" + run), source, target, name);
+
+        // Live: one client writes as fast as it can while the job runs.
+        Usage usage = new Usage(flink);
+        long t0 = System.nanoTime();
+        write(List.of(source), name, 0, options.rows, 1);
+        double writeSeconds = seconds(t0);
+        long t1 = System.nanoTime();
+        waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 2_000), usage);
+        double lastRowDelay = seconds(t1);
+        double targetRate = options.rows / seconds(t0);
+        ObjectNode out = figures.putObject("live");
+        out.put("sourceRowsPerSecond", Math.round(options.rows / writeSeconds));
+        out.put("targetRowsPerSecond", Math.round(targetRate));
+        out.put("ratioToCeiling", round2(targetRate / ceiling));
+        out.put("lastRowDelaySeconds", round2(lastRowDelay));
+        usage.finish(out, options.rows);
+        row("CDC live (1 client writing " + fmt(options.rows / writeSeconds) + " rows/s into the source)",
+                fmt(targetRate) + " rows/s on the target = " + round2(targetRate / ceiling) + "x the ceiling; last row "
+                        + round2(lastRowDelay) + " s after the last write");
+        row("  TaskManager while live", usage.describe(out));
+
+        ObjectNode lag = figures.putObject("lag");
+        long next = options.rows;
+        for (int rate : options.lagRates) {
+            next = lag(source, target, name, next, rate, lag.putObject(rate + " rows/s"));
+        }
+        ddlDelay(source, target, lag.putObject("ddl"));
+        checkpoints(flink, job, figures.putObject("liveCheckpoints"));
+        flink.cancel(job);
+    }
+
+    /**
+     * Writes batches of 10 rows at {@code rate} rows/s for {@code lagFor}, while a poller looks for
+     * each batch on the target (eventual consistency: the first moment it is readable); per row,
+     * the delay from the source's answer to the first poll that finds it.
+     */
+    private long lag(MilvusClientV2 source, MilvusClientV2 target, String name, long from, int rate, ObjectNode out)
+            throws Exception {
+        int perBatch = 10;
+        long batches = Math.max(1, options.lagFor.toSeconds() * rate / perBatch);
+        long intervalNanos = 1_000_000_000L * perBatch / rate;
+        ConcurrentLinkedQueue<long[]> acked = new ConcurrentLinkedQueue<>(); // {first key, ack nanos}
+        List<Double> delays = new ArrayList<>();
+        AtomicLong written = new AtomicLong();
+        ExecutorService poller = Executors.newSingleThreadExecutor();
+        Future<?> polling = poller.submit(() -> {
+            List<long[]> waiting = new ArrayList<>();
+            while (written.get() < batches || !waiting.isEmpty() || !acked.isEmpty()) {
+                for (long[] a; (a = acked.poll()) != null; ) {
+                    waiting.add(a);
+                }
+                if (waiting.isEmpty()) {
+                    Thread.sleep(5);
+                    continue;
+                }
+                List<long[]> ask = waiting.subList(0, Math.min(200, waiting.size()));
+                String keys = ask.stream().map(a -> Long.toString(a[0])).collect(Collectors.joining(","));
+                QueryResp resp = target.query(QueryReq.builder().collectionName(name).filter("id in [" + keys + "]")
+                        .outputFields(List.of("id")).consistencyLevel(ConsistencyLevel.EVENTUALLY).build());
+                long now = System.nanoTime();
+                Set<Long> seen = resp.getQueryResults().stream().map(r -> ((Number) r.getEntity().get("id")).longValue())
+                        .collect(Collectors.toSet());
+                List<long[]> still = new ArrayList<>();
+                for (long[] a : ask) {
+                    if (seen.contains(a[0])) {
+                        double d = (now - a[1]) / 1e9;
+                        for (int i = 0; i < perBatch; i++) {
+                            delays.add(d);
+                        }
+                    } else {
+                        still.add(a);
+                    }
+                }
+                still.addAll(waiting.subList(ask.size(), waiting.size())); // oldest first
+                waiting = still;
+                Thread.sleep(20);
+            }
+            return null;
+        });
+        Random random = new Random(from);
+        long start = System.nanoTime();
+        for (long b = 0; b < batches; b++) {
+            long due = start + b * intervalNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            long first = from + b * perBatch;
+            source.insert(InsertReq.builder().collectionName(name).data(rows(random, first, perBatch)).build());
+            acked.add(new long[] {first, System.nanoTime()});
+            written.incrementAndGet();
+        }
+        double achieved = batches * perBatch / seconds(start);
+        polling.get(5, java.util.concurrent.TimeUnit.MINUTES);
+        poller.shutdownNow();
+        double[] sorted = delays.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        out.put("achievedRowsPerSecond", Math.round(achieved));
+        out.put("p50Seconds", round2(percentile(sorted, 0.50)));
+        out.put("p99Seconds", round2(percentile(sorted, 0.99)));
+        out.put("maxSeconds", round2(sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]));
+        row("lag at " + rate + " rows/s (achieved " + fmt(achieved) + "), " + options.checkpointInterval.toSeconds()
+                + " s checkpoints", "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
+                + out.get("maxSeconds") + " s");
+        return from + batches * perBatch;
+    }
+
+    /** Delay of a CreateCollection and of a CreatePartition, source answer to visible on the target. */
+    private void ddlDelay(MilvusClientV2 source, MilvusClientV2 target, ObjectNode out) throws Exception {
+        String name = "bench_ddl_" + run;
+        CreateCollectionReq.CollectionSchema schema = schema();
+        source.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema).build());
+        long t0 = System.nanoTime();
+        ChaosRun.waitUntil("the collection on the target", Duration.ofMinutes(2), () ->
+                target.hasCollection(HasCollectionReq.builder().collectionName(name).build()));
+        double collection = seconds(t0);
+        source.createPartition(CreatePartitionReq.builder().collectionName(name).partitionName("p1").build());
+        long t1 = System.nanoTime();
+        ChaosRun.waitUntil("the partition on the target", Duration.ofMinutes(2), () ->
+                target.hasPartition(HasPartitionReq.builder().collectionName(name).partitionName("p1").build()));
+        double partition = seconds(t1);
+        out.put("createCollectionSeconds", round2(collection));
+        out.put("createPartitionSeconds", round2(partition));
+        row("DDL on the target after the source's answer", "create collection " + round2(collection)
+                + " s, create partition " + round2(partition) + " s (polled every 50 ms)");
+    }
+
+    // ---------------------------------------------------------------- the TaskManager's spending
+
+    /** CPU time, peak resident memory and heap of the TaskManager over a phase. */
+    private static final class Usage {
+        private final FlinkCluster flink;
+        private final long cpu0;
+        private final long t0 = System.nanoTime();
+        private long maxHeap;
+
+        Usage(FlinkCluster flink) throws Exception {
+            this.flink = flink;
+            this.cpu0 = flink.taskManagerCpuNanos();
+        }
+
+        void sample() throws Exception {
+            maxHeap = Math.max(maxHeap, flink.taskManagerHeapUsed());
+        }
+
+        void finish(ObjectNode out, long rows) throws Exception {
+            double cpu = (flink.taskManagerCpuNanos() - cpu0) / 1e9;
+            out.put("taskManagerCpuSeconds", round2(cpu));
+            out.put("rowsPerCpuSecond", Math.round(rows / cpu));
+            out.put("cpuSecondsPer1000Rows", round2(cpu * 1000 / rows));
+            out.put("taskManagerCpuShare", round2(cpu / seconds(t0)));
+            out.put("taskManagerPeakRssMiB", flink.taskManagerPeakRss() >> 20);
+            out.put("taskManagerMaxHeapSampledMiB", maxHeap >> 20);
+        }
+
+        String describe(ObjectNode out) {
+            return out.get("rowsPerCpuSecond") + " rows per CPU-second (" + out.get("cpuSecondsPer1000Rows")
+                    + " CPU-s per 1,000 rows), peak RSS " + out.get("taskManagerPeakRssMiB") + " MiB, heap up to "
+                    + out.get("taskManagerMaxHeapSampledMiB") + " MiB";
+        }
+    }
+
+    private static void checkpoints(FlinkCluster flink, String job, ObjectNode out) throws Exception {
+        JsonNode summary = flink.checkpointSummary(job);
+        out.put("checkpoints", flink.completedCheckpoints(job));
+        out.put("checkpointSizeMaxBytes", summary.path("checkpointed_size").path("max").asLong());
+        out.put("checkpointDurationP99Ms", summary.path("end_to_end_duration").path("p99").asLong());
+        out.put("checkpointDurationMaxMs", summary.path("end_to_end_duration").path("max").asLong());
+    }
+
+    private static String describeCheckpoints(ObjectNode out) {
+        return out.get("checkpoints") + " completed, up to " + (out.get("checkpointSizeMaxBytes").asLong() >> 10)
+                + " KiB, end-to-end p99 " + out.get("checkpointDurationP99Ms") + " ms, max "
+                + out.get("checkpointDurationMaxMs") + " ms";
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Submits the job, then creates {@code name} on the source; returns once the target has it loaded. */
+    private String replicateNewCollection(FlinkCluster flink, Path cdcYaml, MilvusClientV2 source, MilvusClientV2 target,
+                                          String name) throws Exception {
+        String job = flink.submit(jar, "--config", cdcYaml.toString());
+        ChaosRun.waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
+        create(source, name);
+        waitForCollection(target, name);
+        return job;
+    }
+
+    private Path cdcYaml(String phase, String include) throws Exception {
+        Path phaseDir = dir.resolve(phase);
+        Files.createDirectories(phaseDir);
+        return FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['" + include + "']",
+                "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s");
+    }
+
+    private CreateCollectionReq.CollectionSchema schema() {
+        CreateCollectionReq.CollectionSchema schema = CreateCollectionReq.CollectionSchema.builder().build();
+        schema.addField(AddFieldReq.builder().fieldName("id").dataType(DataType.Int64).isPrimaryKey(true).build());
+        schema.addField(AddFieldReq.builder().fieldName("tag").dataType(DataType.VarChar).maxLength(64).build());
+        schema.addField(AddFieldReq.builder().fieldName("vec").dataType(DataType.FloatVector).dimension(options.dim).build());
+        return schema;
+    }
+
+    /** A collection of the benchmark's rows, indexed (FLAT) and loaded, 2 shards. */
+    private void create(MilvusClientV2 client, String name) {
+        client.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema())
+                .numShards(2).build());
+        client.createIndex(CreateIndexReq.builder().collectionName(name).indexParams(List.of(IndexParam.builder()
+                .fieldName("vec").indexType(IndexParam.IndexType.FLAT).metricType(IndexParam.MetricType.L2).build())).build());
+        client.loadCollection(LoadCollectionReq.builder().collectionName(name).timeout(120_000L).build());
+    }
+
+    private static void waitForCollection(MilvusClientV2 target, String name) throws Exception {
+        ChaosRun.waitUntil("the collection indexed and loaded on the target", Duration.ofMinutes(2), () ->
+                target.hasCollection(HasCollectionReq.builder().collectionName(name).build())
+                        && target.getLoadState(GetLoadStateReq.builder().collectionName(name).build()));
+    }
+
+    /** Keys {@code [from, from + rows)} in batches, split across {@code clients} threads (sharing one client each). */
+    private void write(List<MilvusClientV2> client, String name, long from, long rows, int clients) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<?>> parts = new ArrayList<>();
+            long per = (rows + clients - 1) / clients;
+            for (int c = 0; c < clients; c++) {
+                long a = from + c * per;
+                long b = Math.min(from + rows, a + per);
+                parts.add(pool.submit(() -> {
+                    Random random = new Random(a);
+                    for (long k = a; k < b; k += options.batch) {
+                        client.get(0).insert(InsertReq.builder().collectionName(name)
+                                .data(rows(random, k, (int) Math.min(options.batch, b - k))).build());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> part : parts) {
+                part.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private List<JsonObject> rows(Random random, long first, int n) {
+        List<JsonObject> out = new ArrayList<>(n);
+        for (long k = first; k < first + n; k++) {
+            JsonObject row = new JsonObject();
+            row.addProperty("id", k);
+            row.addProperty("tag", "row-" + k);
+            JsonArray vec = new JsonArray(options.dim);
+            for (int i = 0; i < options.dim; i++) {
+                vec.add(random.nextFloat());
+            }
+            row.add("vec", vec);
+            out.add(row);
+        }
+        return out;
+    }
+
+    private static void waitForCount(MilvusClientV2 client, String name, long rows, Duration limit) throws Exception {
+        waitForCount(client, name, rows, limit, null);
+    }
+
+    private static void waitForCount(MilvusClientV2 client, String name, long rows, Duration limit, Usage usage)
+            throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (MilvusTables.count(client, name) < rows) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + ": fewer than " + rows + " rows after " + limit);
+            }
+            if (usage != null) {
+                usage.sample();
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private void row(String what, String figure) {
+        table.add(String.format(Locale.ROOT, "| %s | %s |", what, figure));
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    private static double round2(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%,d", Math.round(v));
+    }
+
+    private static double percentile(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    /**
+     * {@code BenchmarkRun STACK_JSON JAR DIR [--rows N] [--dim D] [--batch B] [--clients 1,2,4]
+     * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C]}: scripts/benchmark.sh.
+     */
+    public static void main(String[] args) throws Exception {
+        Options options = new Options();
+        for (int i = 3; i < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--rows": options.rows = Long.parseLong(v); break;
+                case "--dim": options.dim = Integer.parseInt(v); break;
+                case "--batch": options.batch = Integer.parseInt(v); break;
+                case "--clients": options.clients = ints(v); break;
+                case "--lag-rates": options.lagRates = ints(v); break;
+                case "--lag-seconds": options.lagFor = Duration.ofSeconds(Long.parseLong(v)); break;
+                case "--checkpoint-seconds": options.checkpointInterval = Duration.ofSeconds(Long.parseLong(v)); break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        BenchmarkRun run = new BenchmarkRun(MilvusStack.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]), options);
+        run.run();
+        System.out.println("| measured | figure |");
+        System.out.println("|---|---|");
+        run.table().forEach(System.out::println);
+        System.out.println("JSON: " + Path.of(args[2]).resolve("benchmark.json"));
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+}

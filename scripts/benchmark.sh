@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark (issue 7) on the real stack and a real Flink standalone cluster: the target's own
+# ingest ceiling (rows straight into the target, 1/2/4 clients), the job's catch-up after a stop
+# and its live rate against that ceiling, the end-to-end delay of rows at steady rates and of
+# DDL, and the TaskManager's CPU per row, peak memory and checkpoints. Prints one table and writes
+# target/benchmark-run/benchmark.json.
+#
+#   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000]
+#                        [--lag-seconds S] [--checkpoint-seconds C]
+#
+# With MILVUS_CDC_STACK_DIR set to a stack started by hand (scripts/stack.py up --dir DIR) it
+# uses that stack; otherwise it starts its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rows|--dim|--batch|--clients|--lag-rates|--lag-seconds|--checkpoint-seconds) args+=("$1" "$2"); shift 2 ;;
+    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C]" >&2; exit 2 ;;
+  esac
+done
+. scripts/lib/test-main.sh
+echo "== benchmark ${args[*]:-(defaults: 200,000 rows of 768 dimensions)}"
+run_test_main benchmark io.milvuscdc.job.chaos.BenchmarkRun "${args[@]}"
