@@ -265,6 +265,7 @@ public final class CdcPipeline {
                 .setMaxRowsPerBatch(config.maxRowsPerBatch)
                 .setMaxBytesPerBatch(config.maxBytesPerBatch)
                 .setOnRefused(config.onRefused)
+                .setDelivery(config.delivery)
                 .setTls(config.targetTls)
                 .build();
         checkTargetTakesWrites(sink.target());

@@ -41,8 +41,10 @@ class BenchmarkITCase {
         assertEquals(0, figures.at("/catchUp/restarts").asLong(), figures.toPrettyString());
         for (String figure : List.of("/ceiling/best", "/catchUp/rowsPerSecond", "/catchUp/ratioToCeiling",
                 "/catchUp/rowsPerCpuSecond", "/catchUp/taskManagerPeakRssMiB", "/catchUp/checkpoints",
-                "/live/targetRowsPerSecond", "/live/lastRowDelaySeconds", "/lag/100 rows~1s/p99Seconds",
-                "/lag/ddl/createCollectionSeconds", "/lag/ddl/createPartitionSeconds")) {
+                "/live/targetRowsPerSecond", "/live/lastRowDelaySeconds",
+                "/lag/exactly-once/100 rows~1s/p99Seconds", "/lag/exactly-once/ddl/createCollectionSeconds",
+                "/lag/exactly-once/ddl/createPartitionSeconds", "/lag/at-least-once/100 rows~1s/p99Seconds",
+                "/lag/at-least-once/ddl/createCollectionSeconds", "/lag/at-least-once/ddl/createPartitionSeconds")) {
             assertTrue(figures.at(figure).asDouble() > 0, figure + " measured:\n" + figures.toPrettyString());
         }
     }

@@ -1,5 +1,6 @@
 package io.milvuscdc.job;
 
+import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.job.chaos.ChaosRun;
 import io.milvuscdc.testutils.MilvusStack;
 import io.milvuscdc.testutils.MilvusStackExtension;
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A small seeded randomized run on a real Flink standalone cluster with {@code kill -9} of the
- * TaskManager (see {@link ChaosRun}); {@code scripts/chaos.sh} runs any size. System properties
+ * TaskManager (see {@link ChaosRun}), in each delivery mode; {@code scripts/chaos.sh} runs any size. System properties
  * {@code chaos.seed}, {@code chaos.rows}, {@code chaos.kills} change it.
  */
 @ExtendWith(MilvusStackExtension.class)
@@ -22,14 +23,25 @@ class ChaosITCase {
 
     @Test
     void theTargetEqualsTheSourceAfterRandomizedWritesAndKills(MilvusStack stack) throws Exception {
+        run(stack, MilvusSink.Delivery.EXACTLY_ONCE, Long.getLong("chaos.seed", 42), "chaos");
+    }
+
+    /** Applied as they come, replayed after each kill: the target converges to the same end. */
+    @Test
+    void atLeastOnceTheTargetEqualsTheSourceAfterRandomizedWritesAndKills(MilvusStack stack) throws Exception {
+        run(stack, MilvusSink.Delivery.AT_LEAST_ONCE, Long.getLong("chaos.seed", 42) + 1, "chaos-at-least-once");
+    }
+
+    private static void run(MilvusStack stack, MilvusSink.Delivery delivery, long seed, String dir) throws Exception {
         ChaosRun.Options options = new ChaosRun.Options();
-        options.seed = Long.getLong("chaos.seed", 42);
+        options.seed = seed;
         options.rows = Long.getLong("chaos.rows", 2_000);
         options.kills = Integer.getInteger("chaos.kills", 3);
+        options.delivery = delivery;
         Path root = MilvusStack.projectRoot();
         Path jar = root.resolve("job/target/milvus-cdc-job.jar");
         assertTrue(Files.isRegularFile(jar), "the shaded jar is built in the package phase, before integration tests");
-        ChaosRun.Outcome outcome = new ChaosRun(stack, jar, root.resolve("job/target/chaos"), options).run();
+        ChaosRun.Outcome outcome = new ChaosRun(stack, jar, root.resolve("job/target/" + dir), options).run();
         outcome.report.forEach(System.out::println);
         assertTrue(outcome.kills >= options.kills, "kills: " + outcome.kills);
         assertTrue(outcome.passed(), String.join("\n", outcome.report));

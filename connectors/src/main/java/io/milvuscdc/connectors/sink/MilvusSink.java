@@ -16,10 +16,11 @@ import java.io.Serializable;
 import java.time.Duration;
 
 /**
- * Writes target operations to a Milvus through its public API, exactly once: operations wait in
- * keyed state (RocksDB) until their checkpoint completes, then are applied in order; every
- * operation is idempotent when applied again after a failure. Added to a stream keyed so that the
- * operations that must keep their order (one target database's) share a key.
+ * Writes target operations to a Milvus through its public API, exactly once by default:
+ * operations wait in keyed state (RocksDB) until their checkpoint completes, then are applied in
+ * order; every operation is idempotent when applied again after a failure. At least once, they
+ * are applied as they come (see {@link Delivery}). Added to a stream keyed so that the operations
+ * that must keep their order (one target database's) share a key.
  */
 public final class MilvusSink implements Serializable {
 
@@ -29,6 +30,22 @@ public final class MilvusSink implements Serializable {
     private final int maxRowsPerBatch;
     private final long maxBytesPerBatch;
     private final OnRefused onRefused;
+    private final Delivery delivery;
+
+    /** When operations reach the target. */
+    public enum Delivery {
+        /**
+         * Once their checkpoint completes: the target never shows an operation that a failure
+         * rolls back; the delay is at least the checkpoint interval.
+         */
+        EXACTLY_ONCE,
+        /**
+         * As they come (merged for up to 20 ms): the delay is the target's own. After a failure
+         * the operations since the last checkpoint are applied again in order, so for a while the
+         * target may show an older state of a key than it did, until the replay reaches the end.
+         */
+        AT_LEAST_ONCE
+    }
 
     /** What to do with an operation the target refuses for good (its schema differs, a name is taken, …). */
     public enum OnRefused {
@@ -38,9 +55,11 @@ public final class MilvusSink implements Serializable {
         DEAD_LETTER
     }
 
-    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch, OnRefused onRefused) {
+    private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch, OnRefused onRefused,
+                       Delivery delivery) {
         this.target = target;
         this.onRefused = onRefused;
+        this.delivery = delivery;
         this.maxRowsPerBatch = maxRowsPerBatch;
         this.maxBytesPerBatch = maxBytesPerBatch;
     }
@@ -58,7 +77,7 @@ public final class MilvusSink implements Serializable {
     public <K> SingleOutputStreamOperator<DeadLetter> addTo(KeyedStream<OperationRecord, K> operations) {
         return operations.transform("Target Milvus", TypeInformation.of(DeadLetter.class),
                 new MilvusSinkOperator(target, maxRowsPerBatch, maxBytesPerBatch,
-                        (TargetClient.Factory) TargetMilvusClient::new, onRefused));
+                        (TargetClient.Factory) TargetMilvusClient::new, onRefused, delivery));
     }
 
     /** Builds a {@link MilvusSink}. */
@@ -71,6 +90,7 @@ public final class MilvusSink implements Serializable {
         private TlsSettings tls;
         private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
         private OnRefused onRefused = OnRefused.FAIL;
+        private Delivery delivery = Delivery.EXACTLY_ONCE;
 
         /** {@code http://host:19530} or {@code https://…} for TLS. */
         public Builder setUri(String uri) {
@@ -118,9 +138,15 @@ public final class MilvusSink implements Serializable {
             return this;
         }
 
+        /** When operations reach the target; {@link Delivery#EXACTLY_ONCE} by default. */
+        public Builder setDelivery(Delivery delivery) {
+            this.delivery = delivery;
+            return this;
+        }
+
         public MilvusSink build() {
             return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout).withTls(tls), maxRowsPerBatch,
-                    maxBytesPerBatch, onRefused);
+                    maxBytesPerBatch, onRefused, delivery);
         }
     }
 }

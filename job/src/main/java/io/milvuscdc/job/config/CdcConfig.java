@@ -99,6 +99,7 @@ public final class CdcConfig implements Serializable {
     /** Directory URI of the dead letters (FILE). */
     public String deadLetterPath;
     public MilvusSink.OnRefused onRefused = MilvusSink.OnRefused.FAIL;
+    public MilvusSink.Delivery delivery = MilvusSink.Delivery.EXACTLY_ONCE;
 
     public static CdcConfig load(Path file) {
         return load(file, null);
@@ -227,6 +228,19 @@ public final class CdcConfig implements Serializable {
             }
         }
         c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
+        String delivery = text(root, "delivery", "exactly-once");
+        switch (delivery) {
+            case "exactly-once":
+                c.delivery = MilvusSink.Delivery.EXACTLY_ONCE;
+                break;
+            case "at-least-once":
+                c.delivery = MilvusSink.Delivery.AT_LEAST_ONCE;
+                break;
+            default:
+                throw new ConfigException("delivery", "unknown value '" + delivery + "'",
+                        "Use exactly-once (operations reach the target once their checkpoint completes) or "
+                                + "at-least-once (as they come; replayed in order after a failure)");
+        }
         c.checkpointDir = text(root, "checkpointDir", null);
         if (c.checkpointDir != null && !c.checkpointDir.matches("^[a-z][a-z0-9+.-]*://.*")) {
             throw new ConfigException("checkpointDir", "'" + c.checkpointDir + "' is not a URI",
@@ -528,6 +542,6 @@ public final class CdcConfig implements Serializable {
                 + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)") + (targetTls == null ? "" : " (" + targetTls + ")")
                 + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval
                 + ", deadLetters=" + (deadLetterOutput == DeadLetterOutput.FILE ? deadLetterPath : "topic " + deadLetterTopic)
-                + ", onRefused=" + onRefused + '}';
+                + ", onRefused=" + onRefused + ", delivery=" + delivery + '}';
     }
 }

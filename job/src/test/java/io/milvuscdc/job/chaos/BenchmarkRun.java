@@ -160,7 +160,7 @@ public final class BenchmarkRun {
 
     private void live(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
         String name = "bench_live_" + run;
-        String job = replicateNewCollection(flink, cdcYaml("live", "default.bench_*" + run), source, target, name);
+        String job = replicateNewCollection(flink, cdcYaml("live", "default." + name + "*"), source, target, name);
 
         // Live: one client writes as fast as it can while the job runs.
         Usage usage = new Usage(flink);
@@ -183,13 +183,26 @@ public final class BenchmarkRun {
         row("  TaskManager while live", usage.describe(out));
 
         ObjectNode lag = figures.putObject("lag");
-        long next = options.rows;
-        for (int rate : options.lagRates) {
-            next = lag(source, target, name, next, rate, lag.putObject(rate + " rows/s"));
-        }
-        ddlDelay(source, target, lag.putObject("ddl"));
+        delays(source, target, name, options.rows, "exactly-once", lag.putObject("exactly-once"));
         checkpoints(flink, job, figures.putObject("liveCheckpoints"));
         flink.cancel(job);
+
+        // The same delays with operations applied as they come.
+        String fast = "bench_alo_" + run;
+        String fastJob = replicateNewCollection(flink, cdcYaml("at-least-once", "default." + fast + "*", "at-least-once"),
+                source, target, fast);
+        delays(source, target, fast, 0, "at-least-once", lag.putObject("at-least-once"));
+        flink.cancel(fastJob);
+    }
+
+    /** Row delays at each steady rate, then DDL delays, into {@code out}. */
+    private void delays(MilvusClientV2 source, MilvusClientV2 target, String name, long from, String delivery,
+                        ObjectNode out) throws Exception {
+        long next = from;
+        for (int rate : options.lagRates) {
+            next = lag(source, target, name, next, rate, delivery, out.putObject(rate + " rows/s"));
+        }
+        ddlDelay(source, target, name + "_ddl", delivery, out.putObject("ddl"));
     }
 
     /**
@@ -197,7 +210,8 @@ public final class BenchmarkRun {
      * each batch on the target (eventual consistency: the first moment it is readable); per row,
      * the delay from the source's answer to the first poll that finds it.
      */
-    private long lag(MilvusClientV2 source, MilvusClientV2 target, String name, long from, int rate, ObjectNode out)
+    private long lag(MilvusClientV2 source, MilvusClientV2 target, String name, long from, int rate, String delivery,
+                     ObjectNode out)
             throws Exception {
         int perBatch = 10;
         long batches = Math.max(1, options.lagFor.toSeconds() * rate / perBatch);
@@ -261,15 +275,15 @@ public final class BenchmarkRun {
         out.put("p50Seconds", round2(percentile(sorted, 0.50)));
         out.put("p99Seconds", round2(percentile(sorted, 0.99)));
         out.put("maxSeconds", round2(sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]));
-        row("lag at " + rate + " rows/s (achieved " + fmt(achieved) + "), " + options.checkpointInterval.toSeconds()
-                + " s checkpoints", "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
+        row("lag, " + delivery + ", at " + rate + " rows/s (achieved " + fmt(achieved) + "), "
+                + options.checkpointInterval.toSeconds() + " s checkpoints", "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
                 + out.get("maxSeconds") + " s");
         return from + batches * perBatch;
     }
 
     /** Delay of a CreateCollection and of a CreatePartition, source answer to visible on the target. */
-    private void ddlDelay(MilvusClientV2 source, MilvusClientV2 target, ObjectNode out) throws Exception {
-        String name = "bench_ddl_" + run;
+    private void ddlDelay(MilvusClientV2 source, MilvusClientV2 target, String name, String delivery, ObjectNode out)
+            throws Exception {
         CreateCollectionReq.CollectionSchema schema = schema();
         source.createCollection(CreateCollectionReq.builder().collectionName(name).collectionSchema(schema).build());
         long t0 = System.nanoTime();
@@ -283,7 +297,7 @@ public final class BenchmarkRun {
         double partition = seconds(t1);
         out.put("createCollectionSeconds", round2(collection));
         out.put("createPartitionSeconds", round2(partition));
-        row("DDL on the target after the source's answer", "create collection " + round2(collection)
+        row("DDL on the target after the source's answer, " + delivery, "create collection " + round2(collection)
                 + " s, create partition " + round2(partition) + " s (polled every 50 ms)");
     }
 
@@ -349,10 +363,14 @@ public final class BenchmarkRun {
     }
 
     private Path cdcYaml(String phase, String include) throws Exception {
+        return cdcYaml(phase, include, "exactly-once");
+    }
+
+    private Path cdcYaml(String phase, String include, String delivery) throws Exception {
         Path phaseDir = dir.resolve(phase);
         Files.createDirectories(phaseDir);
         return FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['" + include + "']",
-                "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s");
+                "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s", "delivery: " + delivery);
     }
 
     private CreateCollectionReq.CollectionSchema schema() {

@@ -75,6 +75,14 @@ public final class Oracle {
          */
         public final Map<String, Set<String>> targetLost = new LinkedHashMap<>();
 
+        /** How a comparison that could not be made (a server did not answer) is reported. */
+        public static final String NOT_COMPARABLE = "not comparable yet: ";
+
+        /** Whether both sides answered the comparison's queries. */
+        public boolean comparable() {
+            return schemaDifferences.stream().noneMatch(d -> d.startsWith(NOT_COMPARABLE));
+        }
+
         public boolean equal() {
             return schemaDifferences.isEmpty() && missing.isEmpty() && extra.isEmpty() && duplicated.isEmpty()
                     && differing.isEmpty();

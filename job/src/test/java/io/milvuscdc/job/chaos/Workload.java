@@ -297,7 +297,7 @@ public final class Workload {
         final boolean recreatable;
         final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         final Set<Object> everWritten = ConcurrentHashMap.newKeySet();
-        /** Keys of the default partition whose last call the source answered: fingerprint or DELETED. */
+        /** Keys whose last call (a partition's drop included) the source answered: fingerprint or DELETED. */
         final Map<Object, Object> acknowledged = new ConcurrentHashMap<>();
         Variant variant;
         int shards;
@@ -533,6 +533,8 @@ public final class Workload {
                 case "dropPartition":
                     if (!s.partitions.isEmpty()) {
                         String p = s.partitions.keySet().iterator().next();
+                        List<Object> gone = s.partitions.get(p);
+                        gone.forEach(s.acknowledged::remove); // while in flight (or failed): either outcome
                         if (s.loaded) {
                             source.releasePartitions(ReleasePartitionsReq.builder().databaseName(s.db).collectionName(s.name)
                                     .partitionNames(List.of(p)).build());
@@ -540,6 +542,7 @@ public final class Workload {
                         source.dropPartition(DropPartitionReq.builder().databaseName(s.db).collectionName(s.name)
                                 .partitionName(p).build());
                         s.partitions.remove(p);
+                        gone.forEach(k -> s.acknowledged.put(k, DELETED));
                         record(w, s, "dropPartition " + p, null, null);
                         if (s.loaded) {
                             // Released with its partition: the collection counts as loaded again once reloaded.
@@ -674,10 +677,8 @@ public final class Workload {
             s.everWritten.addAll(keys);
             keys.forEach(s.acknowledged::remove);
             call(() -> source.insert(req.build()), s, kind, keys);
-            if (partition.isEmpty()) {
-                for (int i = 0; i < keys.size(); i++) {
-                    s.acknowledged.put(keys.get(i), fingerprint(data.get(i)));
-                }
+            for (int i = 0; i < keys.size(); i++) {
+                s.acknowledged.put(keys.get(i), fingerprint(data.get(i)));
             }
             record(w, s, kind + (partition.isEmpty() ? "" : " into " + partition), keys, null);
             rows.addAndGet(keys.size());

@@ -297,6 +297,19 @@ class CdcConfigTest {
         assertTrue(e.getMessage().contains("targetConfig.onRefused") && e.getMessage().contains("dead-letter"), e.getMessage());
     }
 
+    @Test
+    void deliveryIsExactlyOnceUnlessAtLeastOnceIsAskedFor() {
+        String base = String.join("\n", "sourceConfig:", "  etcd: {address: ['127.0.0.1:2379']}",
+                "  replicateChan: cdc-src-replicate-msg", "  kafka: {address: '127.0.0.1:9092'}",
+                "targetConfig: {uri: 'http://t:19530'}");
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.Delivery.EXACTLY_ONCE, CdcConfig.parse(base).delivery);
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.Delivery.AT_LEAST_ONCE,
+                CdcConfig.parse(base + "\ndelivery: at-least-once").delivery);
+        ConfigException e = assertThrows(ConfigException.class, () -> CdcConfig.parse(base + "\ndelivery: at-most-once"));
+        assertTrue(e.getMessage().startsWith("Invalid configuration at 'delivery':") && e.getMessage().contains("at-least-once"),
+                e.getMessage());
+    }
+
     private static final String GOOD = String.join("\n",
             "sourceConfig:",
             "  etcd:",

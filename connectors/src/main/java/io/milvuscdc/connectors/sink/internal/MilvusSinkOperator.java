@@ -17,6 +17,7 @@ import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +41,14 @@ import java.util.stream.Stream;
  * the task's thread: while the target takes them, the job is back-pressured, and however large a
  * backlog, only one chunk is on the heap.
  *
+ * <p>With {@link MilvusSink.Delivery#AT_LEAST_ONCE} operations are applied as they come instead:
+ * held on the heap for at most {@link #LINGER_MS} (or until a batch is full) to be merged, and all
+ * applied before the operator passes a checkpoint barrier on, so that a checkpoint covers only
+ * applied operations and needs no state of its own. After a failure the sources replay from the
+ * checkpoint, and what was applied since is applied again, in the same order: idempotent, it
+ * converges to the same end. Operations restored from an exactly-once checkpoint are applied
+ * when the operator opens either way, so a savepoint moves between the modes.
+ *
  * <p>Its output is what the target refused for good, as dead letters (with
  * {@link MilvusSink.OnRefused#DEAD_LETTER}). They are emitted when a checkpoint completes (as
  * Flink's own committer operator emits its committables), so after a failure the restored
@@ -53,12 +62,15 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     static final String PENDING = "pending-operations";
     static final String NEXT = "next-sequence";
     static final String FIRST = "first-unapplied";
+    /** At least once: how long an operation may wait to be merged with the next ones. */
+    static final long LINGER_MS = 20;
 
     private final MilvusTargetConfig config;
     private final int maxRowsPerBatch;
     private final long maxBytesPerBatch;
     private final TargetClient.Factory clients;
     private final MilvusSink.OnRefused onRefused;
+    private final boolean atLeastOnce;
 
     private transient MapState<Long, byte[]> pending;
     private transient ValueState<Long> next;
@@ -68,11 +80,20 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     /** Checkpoint id → each key's next number at its barrier, until the checkpoint completes. */
     private transient TreeMap<Long, Map<Object, Long>> barriers;
     private transient MilvusCommitter committer;
+    /** At least once: operations not applied yet, in arrival order. */
+    private transient OperationBatcher held;
+    private transient boolean lingering;
 
     public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
             TargetClient.Factory clients, MilvusSink.OnRefused onRefused) {
+        this(config, maxRowsPerBatch, maxBytesPerBatch, clients, onRefused, MilvusSink.Delivery.EXACTLY_ONCE);
+    }
+
+    public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
+            TargetClient.Factory clients, MilvusSink.OnRefused onRefused, MilvusSink.Delivery delivery) {
         this.config = config;
         this.onRefused = onRefused;
+        this.atLeastOnce = delivery == MilvusSink.Delivery.AT_LEAST_ONCE;
         this.maxRowsPerBatch = maxRowsPerBatch;
         this.maxBytesPerBatch = maxBytesPerBatch;
         this.clients = clients;
@@ -87,6 +108,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         first = getKeyedStateStore().getState(new ValueStateDescriptor<>(FIRST, Types.LONG));
         nextByKey = new HashMap<>();
         barriers = new TreeMap<>();
+        held = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
         committer = new MilvusCommitter(config, getMetricGroup(), clients, onRefused,
                 deadLetter -> output.collect(new StreamRecord<>(deadLetter)));
         // Everything a restored checkpoint holds was part of a complete checkpoint.
@@ -102,12 +124,43 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
 
     @Override
     public void processElement(StreamRecord<OperationRecord> element) throws Exception {
+        if (atLeastOnce) {
+            held.add(element.getValue().decode());
+            if (held.rows() >= maxRowsPerBatch || held.bytes() >= maxBytesPerBatch) {
+                applyHeld();
+            } else if (!lingering) {
+                lingering = true;
+                ProcessingTimeService time = getProcessingTimeService();
+                time.registerTimer(time.getCurrentProcessingTime() + LINGER_MS, t -> applyHeld());
+            }
+            return;
+        }
         Object key = getCurrentKey();
         Long known = nextByKey.get(key);
         long seq = known != null ? known : valueOr(next, 0);
         pending.put(seq, element.getValue().operation);
         next.update(seq + 1);
         nextByKey.put(key, seq + 1);
+    }
+
+    /** At least once: everything before the barrier is applied before the barrier goes on. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        applyHeld();
+    }
+
+    @Override
+    public void finish() throws Exception {
+        applyHeld();
+        super.finish();
+    }
+
+    private void applyHeld() throws Exception {
+        lingering = false;
+        if (!held.isEmpty()) {
+            committer.apply(held.drain());
+        }
     }
 
     @Override

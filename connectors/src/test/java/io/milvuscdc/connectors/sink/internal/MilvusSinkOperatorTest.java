@@ -112,15 +112,73 @@ class MilvusSinkOperatorTest {
         }
     }
 
+    @Test
+    void atLeastOnceOperationsApplyAsTheyComeMergedForAMomentAndAllBeforeTheBarrier() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h =
+                     harness(3, MilvusSink.OnRefused.FAIL, MilvusSink.Delivery.AT_LEAST_ONCE)) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(op("a", "orders", 1, 1), 0);
+            h.processElement(op("a", "orders", 2, 2), 0);
+            assertEquals(List.of(), target.applied, "held a moment to be merged");
+            h.setProcessingTime(MilvusSinkOperator.LINGER_MS);
+            assertEquals(List.of("a@2"), target.of("a"), "applied without a checkpoint, the two as one request");
+            assertEquals(List.of(2), target.rows);
+
+            h.processElement(op("a", "orders", 3, 3), 0);
+            h.processElement(op("a", "orders", 4, 4), 0);
+            h.processElement(op("a", "orders", 5, 5), 0);
+            assertEquals(List.of("a@2", "a@5"), target.of("a"), "a full batch goes at once");
+            h.processElement(op("b", 6, 61), 0);
+            h.prepareSnapshotPreBarrier(1);
+            assertEquals(List.of("b@6"), target.of("b"), "nothing held passes a barrier");
+            OperatorSubtaskState checkpoint = h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+            assertEquals(3, target.applied.size(), "a checkpoint adds nothing to apply");
+
+            // The checkpoint holds no operations: restored, nothing is applied again by the sink
+            // (the sources replay what came after it).
+            target.applied.clear();
+            try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> restored =
+                         harness(3, MilvusSink.OnRefused.FAIL, MilvusSink.Delivery.AT_LEAST_ONCE)) {
+                restored.initializeState(checkpoint);
+                restored.open();
+                assertEquals(List.of(), target.applied);
+            }
+        }
+    }
+
+    /** A savepoint of the exactly-once sink holds operations of a completed checkpoint: the other mode applies them too. */
+    @Test
+    void atLeastOnceAppliesWhatAnExactlyOnceCheckpointHeld() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(10_000)) {
+            h.open();
+            h.processElement(op("a", 1, 11), 0);
+            checkpoint = h.snapshot(1, 0);
+        }
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h =
+                     harness(10_000, MilvusSink.OnRefused.FAIL, MilvusSink.Delivery.AT_LEAST_ONCE)) {
+            h.initializeState(checkpoint);
+            h.open();
+            assertEquals(List.of("a@1"), target.of("a"));
+        }
+    }
+
     private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> harness(int maxRows) throws Exception {
         return harness(maxRows, MilvusSink.OnRefused.FAIL);
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> harness(
             int maxRows, MilvusSink.OnRefused onRefused) throws Exception {
+        return harness(maxRows, onRefused, MilvusSink.Delivery.EXACTLY_ONCE);
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> harness(
+            int maxRows, MilvusSink.OnRefused onRefused, MilvusSink.Delivery delivery) throws Exception {
         MilvusSinkOperator operator = new MilvusSinkOperator(
                 new MilvusTargetConfig("http://127.0.0.1:1", null, Duration.ofSeconds(1)), maxRows, 1 << 20, config -> target,
-                onRefused);
+                onRefused, delivery);
         return new KeyedOneInputStreamOperatorTestHarness<>(operator, r -> r.target.substring(0, r.target.indexOf('.')),
                 Types.STRING);
     }
