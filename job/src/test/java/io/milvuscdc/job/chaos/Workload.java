@@ -718,7 +718,12 @@ public final class Workload {
                 return keys;
             }
             keys.forEach(s.acknowledged::remove); // while in flight (or failed): either outcome
-            call(() -> source.delete(DeleteReq.builder().databaseName(s.db).collectionName(s.name).ids(keys).build()),
+            // By filter, not ids: the SDK turns ids into a filter in the request itself, and its own
+            // retry of that request then fails ("filter and ids can't be set at the same time").
+            String filter = s.pkField() + " in [" + keys.stream()
+                    .map(k -> k instanceof String ? '"' + (String) k + '"' : String.valueOf(k))
+                    .collect(Collectors.joining(",")) + "]";
+            call(() -> source.delete(DeleteReq.builder().databaseName(s.db).collectionName(s.name).filter(filter).build()),
                     s, kind, keys);
             keys.forEach(k -> s.acknowledged.put(k, DELETED));
             keys.forEach(s.live(w)::remove);
