@@ -537,7 +537,9 @@ public final class TargetMilvusClient implements TargetClient {
                 // it recovers (a node restarted, an allocator without its etcd) passes with time; the
                 // same code also carries refusals for good (a vector of the wrong size), which do not.
                 || status.getCode() == 65535 && (reason.contains("rpc error") || reason.contains("node not match")
-                        || reason.contains("attempt #") || reason.contains("allocator"))) {
+                        || reason.contains("attempt #") || reason.contains("allocator")
+                        // Its internal retries abandoned (a node gone with a restart): a load seen so.
+                        || reason.contains("unrecoverable error"))) {
             return Kind.TRANSIENT;
         }
         return Kind.REFUSED;

@@ -56,6 +56,9 @@ class MilvusCommitterTest {
                 "attempt #0: rpc error: code = Unknown desc = node not match[expectedNodeID=2][actualNodeID=3]")));
         assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
                 "getSegmentID failed: SegmentIDAllocator failRemainRequest unexpected error")));
+        // A load right after the target's restart (its coordinator gave up on a node it no longer has).
+        assertEquals(Kind.TRANSIENT, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
+                "unrecoverable error")));
         // The same catch-all code for a refusal for good (found by DeadLetterITCase).
         assertEquals(Kind.REFUSED, TargetMilvusClient.classify(status(ErrorCode.UnexpectedError, 65535,
                 "the length(20) of float data should divide the dim(8)")));
