@@ -117,7 +117,7 @@ public final class BenchmarkRun {
             String name = "bench_ceiling_" + clients + "_" + run;
             create(target, name);
             long t0 = System.nanoTime();
-            write(List.of(target), name, 0, options.rows, clients);
+            write(target, name, 0, options.rows, clients);
             waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 10_000));
             double rate = options.rows / seconds(t0);
             out.put(clients + " clients", Math.round(rate));
@@ -136,7 +136,7 @@ public final class BenchmarkRun {
         Path cdcYaml = cdcYaml("catchup", "default." + name);
         String job = replicateNewCollection(flink, cdcYaml, source, target, name);
         String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
-        write(List.of(source), name, 0, options.rows, options.clients[options.clients.length - 1]);
+        write(source, name, 0, options.rows, options.clients[options.clients.length - 1]);
 
         String resumed = flink.submitFrom(savepoint, jar, "--config", cdcYaml.toString());
         Usage usage = new Usage(flink);
@@ -165,7 +165,7 @@ public final class BenchmarkRun {
         // Live: one client writes as fast as it can while the job runs.
         Usage usage = new Usage(flink);
         long t0 = System.nanoTime();
-        write(List.of(source), name, 0, options.rows, 1);
+        write(source, name, 0, options.rows, 1);
         double writeSeconds = seconds(t0);
         long t1 = System.nanoTime();
         waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 2_000), usage);
@@ -396,8 +396,8 @@ public final class BenchmarkRun {
                         && target.getLoadState(GetLoadStateReq.builder().collectionName(name).build()));
     }
 
-    /** Keys {@code [from, from + rows)} in batches, split across {@code clients} threads (sharing one client each). */
-    private void write(List<MilvusClientV2> client, String name, long from, long rows, int clients) throws Exception {
+    /** Keys {@code [from, from + rows)} in batches, split across {@code clients} threads sharing one client. */
+    private void write(MilvusClientV2 client, String name, long from, long rows, int clients) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             List<Future<?>> parts = new ArrayList<>();
@@ -408,7 +408,7 @@ public final class BenchmarkRun {
                 parts.add(pool.submit(() -> {
                     Random random = new Random(a);
                     for (long k = a; k < b; k += options.batch) {
-                        client.get(0).insert(InsertReq.builder().collectionName(name)
+                        client.insert(InsertReq.builder().collectionName(name)
                                 .data(rows(random, k, (int) Math.min(options.batch, b - k))).build());
                     }
                     return null;

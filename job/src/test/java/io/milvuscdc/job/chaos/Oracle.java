@@ -155,6 +155,7 @@ public final class Oracle {
         CreateCollectionReq.FieldSchema pkField = primaryKey(source, db, name);
         String pk = pkField.getName();
         boolean stringKeys = pkField.getDataType() == io.milvus.v2.common.DataType.VarChar;
+        long targetId = targetCollectionId(db, name);
         // Keys of earlier collections of this name may be of the other type: only this one's can be asked for.
         List<Object> all = keys.stream().filter(k -> (k instanceof String) == stringKeys).collect(Collectors.toList());
         long countDelta = 0; // rows the target holds over the source's, on keys the source lost
@@ -180,7 +181,7 @@ public final class Oracle {
                 }
                 Object promised = acknowledged.get(k);
                 boolean sourceKept = promised == null || holds(s, promised);
-                Object logged = loggedOnTarget(db, name, k);
+                Object logged = wal == null ? null : wal.lastState(targetId, k);
                 if (logged != null && !holds(t, logged) && (holds(s, logged) || logged.equals(promised))) {
                     // The job wrote what the source shows or acknowledged; the target dropped it.
                     r.targetLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
@@ -211,14 +212,10 @@ public final class Oracle {
         return s.isEmpty() ? t.isEmpty() : t.size() == 1 && s.get(0).equals(t.get(0));
     }
 
-    /** The key's last state in the target's own log, or null (no log read, or no write of the key in it). */
-    private Object loggedOnTarget(String db, String name, String k) {
-        if (wal == null) {
-            return null;
-        }
-        long collectionId = target.describeCollection(DescribeCollectionReq.builder().databaseName(db)
+    /** The target collection's id, to find its writes in the target's log; 0 without a log to read. */
+    private long targetCollectionId(String db, String name) {
+        return wal == null ? 0 : target.describeCollection(DescribeCollectionReq.builder().databaseName(db)
                 .collectionName(name).build()).getCollectionID();
-        return wal.lastState(collectionId, k);
     }
 
     /** Whether {@code rows} (of one key) are what was acknowledged: no row, or one row of that fingerprint. */
