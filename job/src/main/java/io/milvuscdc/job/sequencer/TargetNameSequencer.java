@@ -1,6 +1,7 @@
 package io.milvuscdc.job.sequencer;
 
 import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -17,6 +18,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +34,11 @@ import java.util.Map;
  * <ul>
  *   <li>Collections of the same name (a drop, then a create) are applied one after the other:
  *       a later one's operations wait until the earlier one's drop has gone out, so the
- *       target never creates "if absent" over a collection about to be dropped.</li>
+ *       target never creates "if absent" over a collection about to be dropped. The later one
+ *       waits at most until the watermark passes its create: names are unique on the source, so
+ *       the earlier one was dropped before that, and every row of it has arrived. Its own drop is
+ *       then applied here (the one the source publishes on the DML channels is later still, or
+ *       never comes: a source restarted while its queue was down was seen to publish none).</li>
  *   <li>Replicate-channel commands (index, load, release, flush, database) wait for the
  *       watermark, which the source channels' time ticks drive: when it passes a command's
  *       timestamp, every earlier row and drop has reached this operator, so the command is
@@ -44,6 +51,7 @@ import java.util.Map;
 public final class TargetNameSequencer extends KeyedProcessFunction<String, OperationRecord, OperationRecord> {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TargetNameSequencer.class);
     private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
 
     /** The key: the target database of an operation ({@code OperationRecord.target} is {@code db.collection}). */
@@ -121,7 +129,32 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
             route(op, out, false);
             drainAgain |= op.hasDatabaseCommand(); // what waited behind a database's drop may go now
         }
+        dropSuperseded(watermark, out);
         drain(out);
+    }
+
+    /** Drops each live collection whose name a queued create, now under the watermark, took over. */
+    private void dropSuperseded(long watermark, Collector<OperationRecord> out) throws Exception {
+        for (byte[] bytes : queued.get()) {
+            TargetOperation create = TargetOperation.parseFrom(bytes);
+            if (!create.hasCreateCollection() || Long.compareUnsigned(create.getIncarnation(), watermark) > 0) {
+                continue;
+            }
+            String name = create.getCollection();
+            Long live = current.get(name);
+            if (live == null || live >= create.getIncarnation()) {
+                continue;
+            }
+            LOG.info("Collection {}.{} created at {} replaces the one created at {}, whose drop has not arrived: "
+                    + "dropping that one now", create.getDatabase(), name, create.getIncarnation(), live);
+            route(TargetOperation.newBuilder()
+                    .setDatabase(create.getDatabase())
+                    .setCollection(name)
+                    .setIncarnation(live)
+                    .setTimestamp(create.getIncarnation() - 1)
+                    .setDropCollection(DropCollection.getDefaultInstance())
+                    .build(), out, false);
+        }
     }
 
     /** Whether a drop of this database older than {@code ts} still waits for the watermark. */
@@ -196,6 +229,9 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
             skipped.inc();
         } else {
             queued.add(op.toByteArray());
+            if (op.hasCreateCollection()) {
+                timers.registerEventTimeTimer(incarnation); // see dropSuperseded
+            }
         }
     }
 
