@@ -1,8 +1,10 @@
 package io.milvuscdc.job.sequencer;
 
+import io.milvuscdc.connectors.event.OperationHeader;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.event.proto.TargetOperation.KindCase;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -90,17 +92,18 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     @Override
     public void processElement(OperationRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
         timers = ctx.timerService();
-        TargetOperation op = record.decode();
-        if (isCommand(op)) {
+        // Rows are forwarded as they came: only their header is read.
+        OperationHeader header = OperationHeader.parse(record.operation);
+        if (isCommand(header)) {
             held.add(record.operation);
-            timers.registerEventTimeTimer(op.getTimestamp());
-            if (isDropDatabase(op)) {
+            timers.registerEventTimeTimer(header.timestamp());
+            if (isDropDatabase(record.decode())) {
                 Long earliest = heldDropDatabase.value();
-                heldDropDatabase.update(earliest == null ? op.getTimestamp() : Math.min(earliest, op.getTimestamp()));
+                heldDropDatabase.update(earliest == null ? header.timestamp() : Math.min(earliest, header.timestamp()));
             }
             return;
         }
-        route(op, out, false);
+        route(record.operation, header, out, false);
         drain(out);
     }
 
@@ -126,7 +129,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         heldDropDatabase.update(earliestDrop);
         due.sort((a, b) -> Long.compareUnsigned(a.getTimestamp(), b.getTimestamp()));
         for (TargetOperation op : due) {
-            route(op, out, false);
+            route(op.toByteArray(), OperationHeader.of(op), out, false);
             drainAgain |= op.hasDatabaseCommand(); // what waited behind a database's drop may go now
         }
         dropSuperseded(watermark, out);
@@ -136,24 +139,25 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     /** Drops each live collection whose name a queued create, now under the watermark, took over. */
     private void dropSuperseded(long watermark, Collector<OperationRecord> out) throws Exception {
         for (byte[] bytes : queued.get()) {
-            TargetOperation create = TargetOperation.parseFrom(bytes);
-            if (!create.hasCreateCollection() || Long.compareUnsigned(create.getIncarnation(), watermark) > 0) {
+            OperationHeader create = OperationHeader.parse(bytes);
+            if (create.kind() != KindCase.CREATE_COLLECTION || Long.compareUnsigned(create.incarnation(), watermark) > 0) {
                 continue;
             }
-            String name = create.getCollection();
+            String name = create.collection();
             Long live = current.get(name);
-            if (live == null || live >= create.getIncarnation()) {
+            if (live == null || live >= create.incarnation()) {
                 continue;
             }
             LOG.info("Collection {}.{} created at {} replaces the one created at {}, whose drop has not arrived: "
-                    + "dropping that one now", create.getDatabase(), name, create.getIncarnation(), live);
-            route(TargetOperation.newBuilder()
-                    .setDatabase(create.getDatabase())
+                    + "dropping that one now", create.database(), name, create.incarnation(), live);
+            TargetOperation drop = TargetOperation.newBuilder()
+                    .setDatabase(create.database())
                     .setCollection(name)
                     .setIncarnation(live)
-                    .setTimestamp(create.getIncarnation() - 1)
+                    .setTimestamp(create.incarnation() - 1)
                     .setDropCollection(DropCollection.getDefaultInstance())
-                    .build(), out, false);
+                    .build();
+            route(drop.toByteArray(), OperationHeader.of(drop), out, false);
         }
     }
 
@@ -167,8 +171,8 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
         return op.hasDatabaseCommand() && op.getDatabaseCommand().hasDropDatabase();
     }
 
-    private static boolean isCommand(TargetOperation op) {
-        return op.hasCollectionCommand() || op.hasDatabaseCommand();
+    private static boolean isCommand(OperationHeader op) {
+        return op.kind() == KindCase.COLLECTION_COMMAND || op.kind() == KindCase.DATABASE_COMMAND;
     }
 
     /**
@@ -176,60 +180,63 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
      * just went out waits for the next watermark once more, because the rows the collection
      * sequencer held for that create follow it now, and they come before the command.
      */
-    private void route(TargetOperation op, Collector<OperationRecord> out, boolean fromQueue) throws Exception {
-        if (op.hasDatabaseCommand()) {
-            out.collect(OperationRecord.of(isDropDatabase(op) ? keepingLaterCollections(op) : op));
+    private void route(byte[] bytes, OperationHeader op, Collector<OperationRecord> out, boolean fromQueue)
+            throws Exception {
+        if (op.kind() == KindCase.DATABASE_COMMAND) {
+            TargetOperation command = TargetOperation.parseFrom(bytes);
+            out.collect(OperationRecord.of(isDropDatabase(command) ? keepingLaterCollections(command) : command));
             return;
         }
-        if (!op.hasCollectionCommand() && heldDropDatabaseBefore(op.getTimestamp())) {
+        boolean command = op.kind() == KindCase.COLLECTION_COMMAND;
+        if (!command && heldDropDatabaseBefore(op.timestamp())) {
             // A collection made after its database was dropped and re-created: the drop goes first.
-            queued.add(op.toByteArray());
+            queued.add(bytes);
             return;
         }
-        String name = op.getCollection();
+        String name = op.collection();
         Long live = current.get(name);
-        if (op.hasCollectionCommand()) {
-            long ts = op.getTimestamp();
+        if (command) {
+            long ts = op.timestamp();
             if (newerCreateQueued(name, live == null ? valueOr(lastDroppedIncarnation, name, 0L) : live, ts)) {
                 // The collection live at the command's timestamp is a later one, still behind the
                 // old one's late drop (2.3 publishes a DropCollection up to a second late).
-                queued.add(op.toByteArray());
+                queued.add(bytes);
             } else if (live != null && ts >= live && fromQueue) {
-                held.add(op.toByteArray());
+                held.add(bytes);
                 timers.registerEventTimeTimer(ts);
             } else if (live != null && ts >= live) {
-                out.collect(OperationRecord.of(op.toBuilder().setIncarnation(live).build()));
+                out.collect(OperationRecord.of(TargetOperation.parseFrom(bytes).toBuilder().setIncarnation(live).build()));
             } else if (live != null || ts < valueOr(lastDropTimestamp, name, 0L)) {
                 skipped.inc(); // meant for a collection of this name that is gone
             } else {
-                queued.add(op.toByteArray());
+                queued.add(bytes);
             }
             return;
         }
-        long incarnation = op.getIncarnation();
+        long incarnation = op.incarnation();
         if (live == null) {
             if (incarnation <= valueOr(lastDroppedIncarnation, name, 0L)) {
                 skipped.inc();
-            } else if (op.hasCreateCollection()) {
+            } else if (op.kind() == KindCase.CREATE_COLLECTION) {
                 current.put(name, incarnation);
-                out.collect(OperationRecord.of(op));
+                out.collect(new OperationRecord(op.target(), bytes));
                 drainAgain = true;
             } else {
-                queued.add(op.toByteArray());
+                queued.add(bytes);
             }
         } else if (incarnation == live) {
-            out.collect(OperationRecord.of(op));
-            if (op.hasDropCollection()) {
+            out.collect(new OperationRecord(op.target(), bytes));
+            if (op.kind() == KindCase.DROP_COLLECTION) {
                 current.remove(name);
                 lastDroppedIncarnation.put(name, incarnation);
-                lastDropTimestamp.put(name, op.getTimestamp());
+                lastDropTimestamp.put(name, op.timestamp());
                 drainAgain = true;
             }
         } else if (incarnation < live) {
             skipped.inc();
         } else {
-            queued.add(op.toByteArray());
-            if (op.hasCreateCollection()) {
+            queued.add(bytes);
+            if (op.kind() == KindCase.CREATE_COLLECTION) {
                 timers.registerEventTimeTimer(incarnation); // see dropSuperseded
             }
         }
@@ -259,9 +266,9 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
     /** Whether a create of {@code name} newer than {@code than}, made at or before {@code ts}, waits in the queue. */
     private boolean newerCreateQueued(String name, long than, long ts) throws Exception {
         for (byte[] bytes : queued.get()) {
-            TargetOperation queuedOp = TargetOperation.parseFrom(bytes);
-            if (queuedOp.hasCreateCollection() && queuedOp.getCollection().equals(name)
-                    && queuedOp.getIncarnation() > than && queuedOp.getIncarnation() <= ts) {
+            OperationHeader queuedOp = OperationHeader.parse(bytes);
+            if (queuedOp.kind() == KindCase.CREATE_COLLECTION && queuedOp.collection().equals(name)
+                    && queuedOp.incarnation() > than && queuedOp.incarnation() <= ts) {
                 return true;
             }
         }
@@ -281,7 +288,7 @@ public final class TargetNameSequencer extends KeyedProcessFunction<String, Oper
                 queued.get().forEach(waiting::add);
                 queued.clear();
                 for (byte[] bytes : waiting) {
-                    route(TargetOperation.parseFrom(bytes), out, true);
+                    route(bytes, OperationHeader.parse(bytes), out, true);
                 }
             }
         } finally {
