@@ -6,7 +6,10 @@
 # target/benchmark-run/benchmark.json.
 #
 #   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000]
-#                        [--lag-seconds S] [--checkpoint-seconds C]
+#                        [--lag-seconds S] [--checkpoint-seconds C] [--profile]
+#
+# --profile records the TaskManager's CPU with Java Flight Recorder during the catch-up
+# (target/benchmark-run/catchup.jfr, summarized in catchup.jfr.txt: threads, hottest methods).
 #
 # With MILVUS_CDC_STACK_DIR set to a stack started by hand (scripts/stack.py up --dir DIR) it
 # uses that stack; otherwise it starts its own.
@@ -16,7 +19,8 @@ args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows|--dim|--batch|--clients|--lag-rates|--lag-seconds|--checkpoint-seconds) args+=("$1" "$2"); shift 2 ;;
-    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C]" >&2; exit 2 ;;
+    --profile) args+=("$1"); shift ;;
+    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C] [--profile]" >&2; exit 2 ;;
   esac
 done
 . scripts/lib/test-main.sh

@@ -63,6 +63,8 @@ public final class BenchmarkRun {
         public int[] lagRates = {200, 1_000};
         public Duration lagFor = Duration.ofSeconds(30);
         public Duration checkpointInterval = Duration.ofSeconds(2);
+        /** A CPU profile (JFR) of the TaskManager during the catch-up: {@code catchup.jfr} and its summary. */
+        public boolean profile;
     }
 
     private final MilvusStack stack;
@@ -139,10 +141,14 @@ public final class BenchmarkRun {
         write(source, name, 0, options.rows, options.clients[options.clients.length - 1]);
 
         String resumed = flink.submitFrom(savepoint, jar, "--config", cdcYaml.toString());
+        CpuProfile profile = options.profile ? CpuProfile.start(flink.taskManagerPid(), dir.resolve("catchup.jfr")) : null;
         Usage usage = new Usage(flink);
         long t0 = System.nanoTime();
         waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 2_000), usage);
         double rate = options.rows / seconds(t0);
+        if (profile != null) {
+            System.err.println(profile.stop(25));
+        }
         ObjectNode out = figures.putObject("catchUp");
         out.put("rowsPerSecond", Math.round(rate));
         out.put("ratioToCeiling", round2(rate / ceiling));
@@ -481,11 +487,16 @@ public final class BenchmarkRun {
 
     /**
      * {@code BenchmarkRun STACK_JSON JAR DIR [--rows N] [--dim D] [--batch B] [--clients 1,2,4]
-     * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C]}: scripts/benchmark.sh.
+     * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C] [--profile]}: scripts/benchmark.sh.
      */
     public static void main(String[] args) throws Exception {
         Options options = new Options();
         for (int i = 3; i < args.length; i += 2) {
+            if (args[i].equals("--profile")) {
+                options.profile = true;
+                i--;
+                continue;
+            }
             String v = args[i + 1];
             switch (args[i]) {
                 case "--rows": options.rows = Long.parseLong(v); break;

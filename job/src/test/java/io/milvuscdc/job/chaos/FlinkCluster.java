@@ -206,10 +206,14 @@ public final class FlinkCluster implements AutoCloseable {
         return taskManagerMetric("Status.JVM.CPU.Time");
     }
 
+    /** The first TaskManager's process id. */
+    public long taskManagerPid() throws IOException {
+        return JSON.readTree(dir.resolve("cluster.json").toFile()).path("taskmanagers").path("0").path("pid").asLong();
+    }
+
     /** The highest resident memory of the first TaskManager's process so far ({@code VmHWM}), in bytes. */
     public long taskManagerPeakRss() throws IOException {
-        long pid = JSON.readTree(dir.resolve("cluster.json").toFile()).path("taskmanagers").path("0").path("pid").asLong();
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        for (String line : Files.readAllLines(Path.of("/proc/" + taskManagerPid() + "/status"))) {
             if (line.startsWith("VmHWM:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
