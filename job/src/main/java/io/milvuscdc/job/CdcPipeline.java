@@ -264,6 +264,7 @@ public final class CdcPipeline {
                 .setRequestTimeout(config.targetRequestTimeout)
                 .setMaxRowsPerBatch(config.maxRowsPerBatch)
                 .setMaxBytesPerBatch(config.maxBytesPerBatch)
+                .setMaxInFlight(config.maxInFlight)
                 .setOnRefused(config.onRefused)
                 .setDelivery(config.delivery)
                 .setTls(config.targetTls)

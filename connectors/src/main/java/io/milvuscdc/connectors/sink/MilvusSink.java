@@ -31,6 +31,10 @@ public final class MilvusSink implements Serializable {
     private final long maxBytesPerBatch;
     private final OnRefused onRefused;
     private final Delivery delivery;
+    private final int maxInFlight;
+
+    /** Requests in flight to the target per sink subtask, by default. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 4;
 
     /** When operations reach the target. */
     public enum Delivery {
@@ -56,7 +60,8 @@ public final class MilvusSink implements Serializable {
     }
 
     private MilvusSink(MilvusTargetConfig target, int maxRowsPerBatch, long maxBytesPerBatch, OnRefused onRefused,
-                       Delivery delivery) {
+                       Delivery delivery, int maxInFlight) {
+        this.maxInFlight = maxInFlight;
         this.target = target;
         this.onRefused = onRefused;
         this.delivery = delivery;
@@ -77,7 +82,7 @@ public final class MilvusSink implements Serializable {
     public <K> SingleOutputStreamOperator<DeadLetter> addTo(KeyedStream<OperationRecord, K> operations) {
         return operations.transform("Target Milvus", TypeInformation.of(DeadLetter.class),
                 new MilvusSinkOperator(target, maxRowsPerBatch, maxBytesPerBatch,
-                        (TargetClient.Factory) TargetMilvusClient::new, onRefused, delivery));
+                        (TargetClient.Factory) TargetMilvusClient::new, onRefused, delivery, maxInFlight));
     }
 
     /** Builds a {@link MilvusSink}. */
@@ -91,6 +96,7 @@ public final class MilvusSink implements Serializable {
         private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
         private OnRefused onRefused = OnRefused.FAIL;
         private Delivery delivery = Delivery.EXACTLY_ONCE;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
 
         /** {@code http://host:19530} or {@code https://…} for TLS. */
         public Builder setUri(String uri) {
@@ -144,9 +150,18 @@ public final class MilvusSink implements Serializable {
             return this;
         }
 
+        /**
+         * Requests in flight to the target per sink subtask: operations that do not conflict (other
+         * collections, other keys) are applied side by side.
+         */
+        public Builder setMaxInFlight(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
         public MilvusSink build() {
             return new MilvusSink(new MilvusTargetConfig(uri, token, retryTimeout, requestTimeout).withTls(tls), maxRowsPerBatch,
-                    maxBytesPerBatch, onRefused, delivery);
+                    maxBytesPerBatch, onRefused, delivery, maxInFlight);
         }
     }
 }

@@ -90,6 +90,7 @@ public final class CdcConfig implements Serializable {
     public Duration checkpointInterval = Duration.ofSeconds(5);
     public int maxRowsPerBatch = 10_000;
     public long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
+    public int maxInFlight = io.milvuscdc.connectors.sink.MilvusSink.DEFAULT_MAX_IN_FLIGHT;
     public Duration targetRequestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
     /** Where checkpoints go when the Flink configuration names no place; null: the Flink configuration's. */
     public String checkpointDir;
@@ -247,7 +248,11 @@ public final class CdcConfig implements Serializable {
                     "Use e.g. file:///var/lib/milvus-cdc/checkpoints or s3://bucket/milvus-cdc/checkpoints");
         }
         if (root.has("batch")) {
-            checkKnown(root.get("batch"), "batch.", Set.of("maxRows", "maxBytes"));
+            checkKnown(root.get("batch"), "batch.", Set.of("maxRows", "maxBytes", "maxInFlight"));
+            c.maxInFlight = Integer.parseInt(text(root.get("batch"), "maxInFlight", Integer.toString(c.maxInFlight)).trim());
+            if (c.maxInFlight <= 0) {
+                throw new ConfigException("batch.maxInFlight", "must be positive", "Use e.g. 4");
+            }
             c.maxRowsPerBatch = Integer.parseInt(text(root.get("batch"), "maxRows", Integer.toString(c.maxRowsPerBatch)).trim());
             if (c.maxRowsPerBatch <= 0) {
                 throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");

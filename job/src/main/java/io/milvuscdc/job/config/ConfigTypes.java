@@ -55,6 +55,7 @@ final class ConfigTypes {
         TYPES.put("sourceConfig.pulsar.maxMessageSize", Type.INTEGER);
         TYPES.put("batch.maxRows", Type.INTEGER);
         TYPES.put("batch.maxBytes", Type.INTEGER);
+        TYPES.put("batch.maxInFlight", Type.INTEGER);
         TYPES.put("sourceConfig.etcd.enableAuth", Type.BOOLEAN);
         TYPES.put("sourceConfig.etcdEnableAuth", Type.BOOLEAN);
         TYPES.put("sourceConfig.etcd.enableTLS", Type.BOOLEAN);

@@ -7,6 +7,7 @@ import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +17,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Applies a completed checkpoint's operations to the target, in order (called by
- * {@link MilvusSinkOperator} with one bounded chunk at a time).
+ * Applies operations to the target (called by the {@link ApplyPipeline}'s workers, several at a
+ * time, one operation each).
  *
  * <p>An unavailable target (down, rate limited, over quota, a call past its deadline) is retried
  * with exponential backoff, the pipeline backing up meanwhile, until the retry timeout; then the
@@ -54,11 +55,11 @@ public final class MilvusCommitter implements AutoCloseable {
         this.onRefused = onRefused;
         this.deadLetters = deadLetters;
         this.client = clients.create(config);
-        this.rowsUpserted = metrics.counter("rowsUpserted");
-        this.rowsDeleted = metrics.counter("rowsDeleted");
-        this.ddlApplied = metrics.counter("ddlApplied");
-        this.skippedSuperseded = metrics.counter("operationsSkippedSuperseded");
-        this.deadLettered = metrics.counter("operationsDeadLettered");
+        this.rowsUpserted = metrics.counter("rowsUpserted", new ThreadSafeSimpleCounter());
+        this.rowsDeleted = metrics.counter("rowsDeleted", new ThreadSafeSimpleCounter());
+        this.ddlApplied = metrics.counter("ddlApplied", new ThreadSafeSimpleCounter());
+        this.skippedSuperseded = metrics.counter("operationsSkippedSuperseded", new ThreadSafeSimpleCounter());
+        this.deadLettered = metrics.counter("operationsDeadLettered", new ThreadSafeSimpleCounter());
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
     }
 
@@ -67,6 +68,11 @@ public final class MilvusCommitter implements AutoCloseable {
         for (TargetOperation op : operations) {
             applyWithRetry(op);
         }
+    }
+
+    /** Applies one operation; returns once the target has taken (or superseded) it. Thread-safe. */
+    public void applyOne(TargetOperation op) throws IOException, InterruptedException {
+        applyWithRetry(op);
     }
 
     private void applyWithRetry(TargetOperation op) throws IOException, InterruptedException {
@@ -79,7 +85,9 @@ public final class MilvusCommitter implements AutoCloseable {
                 } else {
                     skippedSuperseded.inc();
                 }
-                lastAppliedTimestamp = Math.max(lastAppliedTimestamp, op.getTimestamp());
+                synchronized (this) {
+                    lastAppliedTimestamp = Math.max(lastAppliedTimestamp, op.getTimestamp());
+                }
                 return;
             } catch (MilvusTargetException e) {
                 if (e.kind() == MilvusTargetException.Kind.TOO_LARGE && OperationSplitter.rows(op) > 1) {

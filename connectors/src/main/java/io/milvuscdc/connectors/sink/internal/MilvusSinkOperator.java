@@ -6,6 +6,7 @@ import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -37,9 +39,13 @@ import java.util.stream.Stream;
  * so it is applied when the operator opens, before new input; operations are idempotent, so those
  * already applied before the failure apply again to the same end.
  *
- * <p>Applying reads the operations back in bounded chunks (a batch's rows or bytes) and runs in
- * the task's thread: while the target takes them, the job is back-pressured, and however large a
- * backlog, only one chunk is on the heap.
+ * <p>Applying reads the operations back in bounded chunks (a batch's rows or bytes) and hands
+ * them to an {@link ApplyPipeline}: several requests in flight on worker threads, each after every
+ * earlier one it conflicts with, while the task thread goes on with its input. When the pipeline
+ * is full the task thread waits, running the pipeline's completions meanwhile (as Flink's
+ * {@code AsyncWaitOperator} does): the job is back-pressured, and however large a backlog, only a
+ * few chunks are on the heap. A chunk leaves the state once it and every chunk before it of its key
+ * are applied, so that a failure replays, in order, a suffix of what was applied.
  *
  * <p>With {@link MilvusSink.Delivery#AT_LEAST_ONCE} operations are applied as they come instead:
  * held on the heap for at most {@link #LINGER_MS} (or until a batch is full) to be merged, and all
@@ -71,6 +77,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     private final TargetClient.Factory clients;
     private final MilvusSink.OnRefused onRefused;
     private final boolean atLeastOnce;
+    private final int maxInFlight;
 
     private transient MapState<Long, byte[]> pending;
     private transient ValueState<Long> next;
@@ -80,6 +87,13 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     /** Checkpoint id → each key's next number at its barrier, until the checkpoint completes. */
     private transient TreeMap<Long, Map<Object, Long>> barriers;
     private transient MilvusCommitter committer;
+    private transient ApplyPipeline pipeline;
+    private transient MailboxExecutor mailbox;
+    /** Per key: the next number not yet handed to the pipeline (nothing is in flight after a restore). */
+    private transient Map<Object, Long> submittedUpTo;
+    /** Per key: chunks in flight (first number → end), and the ends of those applied out of turn. */
+    private transient Map<Object, TreeMap<Long, Long>> inFlight;
+    private transient Map<Object, TreeSet<Long>> appliedEarly;
     /** At least once: operations not applied yet, in arrival order. */
     private transient OperationBatcher held;
     private transient boolean lingering;
@@ -91,6 +105,12 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
 
     public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
             TargetClient.Factory clients, MilvusSink.OnRefused onRefused, MilvusSink.Delivery delivery) {
+        this(config, maxRowsPerBatch, maxBytesPerBatch, clients, onRefused, delivery, MilvusSink.DEFAULT_MAX_IN_FLIGHT);
+    }
+
+    public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
+            TargetClient.Factory clients, MilvusSink.OnRefused onRefused, MilvusSink.Delivery delivery, int maxInFlight) {
+        this.maxInFlight = maxInFlight;
         this.config = config;
         this.onRefused = onRefused;
         this.atLeastOnce = delivery == MilvusSink.Delivery.AT_LEAST_ONCE;
@@ -109,8 +129,14 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         nextByKey = new HashMap<>();
         barriers = new TreeMap<>();
         held = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
+        submittedUpTo = new HashMap<>();
+        inFlight = new HashMap<>();
+        appliedEarly = new HashMap<>();
+        mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
         committer = new MilvusCommitter(config, getMetricGroup(), clients, onRefused,
-                deadLetter -> output.collect(new StreamRecord<>(deadLetter)));
+                deadLetter -> mailbox.execute(() -> output.collect(new StreamRecord<>(deadLetter)), "dead letter"));
+        pipeline = new ApplyPipeline(committer::applyOne, done -> mailbox.execute(done::run, "operations applied"),
+                maxInFlight, Math.max(maxBytesPerBatch, 1) * 2);
         // Everything a restored checkpoint holds was part of a complete checkpoint.
         List<Object> restored = new ArrayList<>();
         try (Stream<Object> keys = getKeyedStateBackend().getKeys(NEXT, VoidNamespace.INSTANCE)) {
@@ -124,6 +150,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
 
     @Override
     public void processElement(StreamRecord<OperationRecord> element) throws Exception {
+        pipeline.checkFailure();
         if (atLeastOnce) {
             held.add(element.getValue().decode());
             if (held.rows() >= maxRowsPerBatch || held.bytes() >= maxBytesPerBatch) {
@@ -143,24 +170,52 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         nextByKey.put(key, seq + 1);
     }
 
-    /** At least once: everything before the barrier is applied before the barrier goes on. */
+    /* At least once: everything before the barrier is applied before the barrier goes on (below). */
+
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        applyHeld();
+        if (atLeastOnce) {
+            applyHeld();
+            awaitIdle();
+        }
     }
 
     @Override
     public void finish() throws Exception {
         applyHeld();
+        awaitIdle();
         super.finish();
     }
 
     private void applyHeld() throws Exception {
         lingering = false;
         if (!held.isEmpty()) {
-            committer.apply(held.drain());
+            awaitCapacity();
+            pipeline.submit(held.drain(), () -> { });
         }
+    }
+
+    /** Runs the pipeline's completions (and other mails) until it has room. */
+    private void awaitCapacity() throws Exception {
+        while (!pipeline.hasCapacity()) {
+            pipeline.checkFailure();
+            mailbox.yield();
+        }
+        pipeline.checkFailure();
+    }
+
+    /** Whether everything handed to the target has been applied and recorded as such (tests). */
+    boolean isIdle() {
+        return pipeline.isIdle();
+    }
+
+    private void awaitIdle() throws Exception {
+        while (!pipeline.isIdle()) {
+            pipeline.checkFailure();
+            mailbox.yield();
+        }
+        pipeline.checkFailure();
     }
 
     @Override
@@ -185,9 +240,12 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         }
     }
 
-    /** Applies the current key's operations numbered below {@code upTo}, one bounded chunk at a time. */
+    /**
+     * Hands the current key's operations numbered below {@code upTo} to the pipeline, one bounded
+     * chunk at a time; what an earlier call handed over already is not read again.
+     */
     private void apply(Object key, long upTo) throws Exception {
-        long from = valueOr(first, 0);
+        long from = Math.max(valueOr(first, 0), submittedUpTo.getOrDefault(key, 0L));
         OperationBatcher batcher = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
         long chunkStart = from;
         for (long seq = from; seq < upTo; seq++) {
@@ -196,16 +254,38 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
                 batcher.add(TargetOperation.parseFrom(bytes));
             }
             if (seq == upTo - 1 || batcher.rows() >= maxRowsPerBatch || batcher.bytes() >= maxBytesPerBatch) {
-                committer.apply(batcher.drain());
-                for (long done = chunkStart; done <= seq; done++) {
-                    pending.remove(done);
-                }
-                first.update(seq + 1);
-                chunkStart = seq + 1;
+                long start = chunkStart;
+                long end = seq + 1;
+                inFlight.computeIfAbsent(key, k -> new TreeMap<>()).put(start, end);
+                submittedUpTo.put(key, end);
+                pipeline.submit(batcher.drain(), () -> applied(key, start, end));
+                chunkStart = end;
+                awaitCapacity(); // runs completions, which move the current key
+                setCurrentKey(key);
             }
         }
         if (nextByKey.getOrDefault(key, upTo) <= upTo) {
             nextByKey.remove(key); // nothing newer arrived: no barrier needs this key until it does
+        }
+    }
+
+    /** A chunk was applied: it and the applied ones after it leave the state once all before them have. */
+    private void applied(Object key, long start, long end) throws Exception {
+        TreeMap<Long, Long> chunks = inFlight.get(key);
+        TreeSet<Long> early = appliedEarly.computeIfAbsent(key, k -> new TreeSet<>());
+        early.add(start);
+        setCurrentKey(key);
+        while (!chunks.isEmpty() && early.contains(chunks.firstKey())) {
+            Map.Entry<Long, Long> chunk = chunks.pollFirstEntry();
+            early.remove(chunk.getKey());
+            for (long done = chunk.getKey(); done < chunk.getValue(); done++) {
+                pending.remove(done);
+            }
+            first.update(chunk.getValue());
+        }
+        if (chunks.isEmpty()) {
+            inFlight.remove(key);
+            appliedEarly.remove(key);
         }
     }
 
@@ -217,6 +297,9 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     @Override
     public void close() throws Exception {
         try {
+            if (pipeline != null) {
+                pipeline.close();
+            }
             if (committer != null) {
                 committer.close();
             }

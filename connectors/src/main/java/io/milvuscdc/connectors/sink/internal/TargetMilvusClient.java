@@ -148,7 +148,7 @@ public final class TargetMilvusClient implements TargetClient {
     private static final long UNMARKED = 0;
 
     /** db.collection → the incarnation of the target collection under that name (ABSENT, UNMARKED). */
-    private final java.util.Map<String, Long> incarnations = new java.util.HashMap<>();
+    private final java.util.Map<String, Long> incarnations = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Whether an operation belongs to another collection than the one now under its name on the
