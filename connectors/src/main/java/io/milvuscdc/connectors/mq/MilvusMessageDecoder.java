@@ -5,12 +5,17 @@ import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.DatabaseCommand;
 import io.milvuscdc.connectors.event.proto.PartitionDropped;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
-import io.milvuscdc.connectors.event.proto.RowsInserted;
+import io.milvuscdc.connectors.event.ChangeRecord;
+import io.milvuscdc.connectors.event.RawColumns;
+import io.milvuscdc.connectors.event.proto.RawChangeEvent;
+import io.milvuscdc.connectors.event.proto.RawInsertRequest;
+import io.milvuscdc.connectors.event.proto.RawRowsInserted;
 import io.milvuscdc.connectors.event.proto.ShardDropped;
 import io.milvuscdc.connectors.event.proto.TimeTick;
 import io.milvuscdc.connectors.event.proto.Undecodable;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.milvus.grpc.CreateDatabaseRequest;
 import io.milvus.grpc.CreateIndexRequest;
@@ -49,12 +54,32 @@ public final class MilvusMessageDecoder implements Serializable {
     /** Decodes a payload read at {@code origin} (channel and position) into zero or more events. */
     public List<ChangeEvent> decode(byte[] payload, String origin) {
         List<ChangeEvent> events = new ArrayList<>(1);
+        decodeRecords(payload, origin).forEach(r -> events.add(r.decode()));
+        return events;
+    }
+
+    /**
+     * As {@link #decode}, encoded: an Insert's columns are copied as the source wrote them, not
+     * decoded (see {@code raw_rows.proto}).
+     */
+    public List<ChangeRecord> decodeRecords(byte[] payload, String origin) {
+        try {
+            if (Msg.TimeTickMsg.parseFrom(payload).getBase().getMsgType() == MsgType.Insert) {
+                return List.of(insert(payload, origin));
+            }
+        } catch (java.io.IOException e) {
+            return List.of(ChangeRecord.of(undecodable(payload, origin, "not a Milvus message: " + e.getMessage())));
+        }
+        List<ChangeRecord> records = new ArrayList<>(1);
+        decodeOthers(payload, origin).forEach(e -> records.add(ChangeRecord.of(e)));
+        return records;
+    }
+
+    private List<ChangeEvent> decodeOthers(byte[] payload, String origin) {
+        List<ChangeEvent> events = new ArrayList<>(1);
         try {
             MsgBase base = Msg.TimeTickMsg.parseFrom(payload).getBase();
             switch (base.getMsgType()) {
-                case Insert:
-                    events.add(insert(Msg.InsertRequest.parseFrom(payload), origin));
-                    break;
                 case Delete:
                     events.add(delete(Msg.DeleteRequest.parseFrom(payload), origin));
                     break;
@@ -178,10 +203,13 @@ public final class MilvusMessageDecoder implements Serializable {
         }
     }
 
-    private static ChangeEvent insert(Msg.InsertRequest msg, String origin) {
+    private static ChangeRecord insert(byte[] payload, String origin) throws java.io.IOException {
+        CodedInputStream in = CodedInputStream.newInstance(payload);
+        in.enableAliasing(true); // columns refer to the payload until they are written out
+        RawInsertRequest msg = RawInsertRequest.parseFrom(in);
         // An Insert's base carries no timestamp on 2.3; its rows do (all alike for one message).
         long ts = timestamp(msg.getBase().getTimestamp(), msg.getTimestampsList());
-        RowsInserted.Builder rows = RowsInserted.newBuilder()
+        RawRowsInserted.Builder rows = RawRowsInserted.newBuilder()
                 .setVchannel(msg.getShardName())
                 .setDbName(msg.getDbName())
                 .setCollectionName(msg.getCollectionName())
@@ -189,14 +217,18 @@ public final class MilvusMessageDecoder implements Serializable {
                 .setPartitionId(msg.getPartitionID())
                 .setNumRows(msg.getNumRows() > 0 ? msg.getNumRows() : msg.getRowIDsCount());
         // Row id and timestamp (field ids below 100) are the source's own: not user data.
-        msg.getFieldsDataList().stream().filter(f -> f.getFieldId() >= 100)
-                .forEach(rows::addFieldsData);
-        return ChangeEvent.newBuilder()
+        for (ByteString column : msg.getFieldsDataList()) {
+            if (RawColumns.fieldId(column) >= 100) {
+                rows.addFieldsData(column);
+            }
+        }
+        RawChangeEvent event = RawChangeEvent.newBuilder()
                 .setCollectionId(msg.getCollectionID())
                 .setTimestamp(ts)
                 .setOrigin(origin)
                 .setRowsInserted(rows)
                 .build();
+        return new ChangeRecord(msg.getCollectionID(), ts, false, event.toByteArray());
     }
 
     private static ChangeEvent delete(Msg.DeleteRequest msg, String origin) {

@@ -64,6 +64,25 @@ class MilvusMessageDecoderTest {
         assertTrue(column(first, "$meta").getIsDynamic());
     }
 
+    /** The columns are copied as bytes, not decoded: they must still be exactly the source's. */
+    @Test
+    void insertColumnsAreTheSourcesColumnsByteForByte() throws Exception {
+        int inserts = 0;
+        for (WireCaptures.MqMessage m : messages) {
+            List<ChangeEvent> events = decoder.decode(m.payload, m.origin());
+            if (events.size() != 1 || !events.get(0).hasRowsInserted()) {
+                continue;
+            }
+            inserts++;
+            milvus.proto.msg.Msg.InsertRequest source = milvus.proto.msg.Msg.InsertRequest.parseFrom(m.payload);
+            assertEquals(source.getFieldsDataList().stream().filter(f -> f.getFieldId() >= 100).collect(Collectors.toList()),
+                    events.get(0).getRowsInserted().getFieldsDataList());
+            assertEquals(source.getCollectionID(), events.get(0).getCollectionId());
+            assertEquals(source.getPartitionID(), events.get(0).getRowsInserted().getPartitionId());
+        }
+        assertEquals(2, inserts);
+    }
+
     @Test
     void deleteCarriesKeys() {
         List<ChangeEvent> deletes = decodeAll().stream().filter(ChangeEvent::hasRowsDeleted).collect(Collectors.toList());

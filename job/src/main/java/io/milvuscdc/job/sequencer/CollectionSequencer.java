@@ -3,6 +3,7 @@ package io.milvuscdc.job.sequencer;
 import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.event.proto.CollectionCreated;
 import io.milvuscdc.connectors.event.proto.CreatePartition;
@@ -13,9 +14,11 @@ import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
-import io.milvuscdc.connectors.event.proto.RowsInserted;
+import io.milvuscdc.connectors.event.proto.RawChangeEvent;
+import io.milvuscdc.connectors.event.proto.RawRowsInserted;
+import io.milvuscdc.connectors.event.proto.RawTargetOperation;
+import io.milvuscdc.connectors.event.proto.RawUpsert;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
-import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.job.config.Selection;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -33,6 +36,8 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
 import io.milvus.grpc.CollectionSchema;
 import io.milvus.grpc.FieldData;
 import io.milvus.grpc.FieldSchema;
@@ -123,6 +128,10 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     @Override
     public void processElement(ChangeRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
         timers = ctx.timerService();
+        if (carriesRowsInserted(record.event)) {
+            rowsInserted(record, out);
+            return;
+        }
         ChangeEvent event = record.decode();
         if (event.hasUndecodable()) {
             deadLettered.inc();
@@ -167,6 +176,40 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             pending.add(record.event);
             buffered.inc();
         }
+    }
+
+    /** Rows are forwarded with their columns as they came (see {@code raw_rows.proto}). */
+    private void rowsInserted(ChangeRecord record, Collector<OperationRecord> out) throws Exception {
+        if (Boolean.TRUE.equals(dropped.value())) {
+            return; // the id of a dropped collection is never reused
+        }
+        if (Boolean.TRUE.equals(excluded.value())) {
+            skipped.inc();
+            return;
+        }
+        byte[] known = collection.value();
+        if (known == null || pending.count() > 0 || !insert(CollectionCreated.parseFrom(known), raw(record.event), out)) {
+            pending.add(record.event);
+            buffered.inc();
+        }
+    }
+
+    /** Whether an encoded ChangeEvent carries rows_inserted: its top-level fields only are read. */
+    static boolean carriesRowsInserted(byte[] event) throws java.io.IOException {
+        CodedInputStream in = CodedInputStream.newInstance(event);
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            if (WireFormat.getTagFieldNumber(tag) == ChangeEvent.ROWS_INSERTED_FIELD_NUMBER) {
+                return true;
+            }
+            in.skipField(tag);
+        }
+        return false;
+    }
+
+    private static RawChangeEvent raw(byte[] event) throws java.io.IOException {
+        CodedInputStream in = CodedInputStream.newInstance(event);
+        in.enableAliasing(true); // the columns refer to the record until written out
+        return RawChangeEvent.parseFrom(in);
     }
 
     private void onCreated(ChangeEvent event, Collector<OperationRecord> out) throws Exception {
@@ -216,15 +259,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     /** Applies one event of a known collection; false when it has to wait. */
     private boolean apply(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
         switch (event.getKindCase()) {
-            case ROWS_INSERTED:
-                if (droppedPartitions.contains(event.getRowsInserted().getPartitionId())) {
-                    return true; // written before the partition's drop: gone on the source too
-                }
-                if (!partitionKnown(event.getRowsInserted())) {
-                    return false;
-                }
-                insert(created, event, out);
-                return true;
+            case ROWS_INSERTED: // rows that waited
+                return insert(created, raw(event.toByteArray()), out);
             case ROWS_DELETED:
                 delete(created, event, out);
                 return true;
@@ -239,11 +275,6 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             default:
                 return true;
         }
-    }
-
-    private boolean partitionKnown(RowsInserted rows) throws Exception {
-        // Servers that name no partition id write into the default partition.
-        return rows.getPartitionId() <= 0 || partitions.contains(rows.getPartitionId());
     }
 
     private boolean partitionCreated(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
@@ -285,21 +316,39 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         replayPending(created, out);
     }
 
-    private void insert(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
-        RowsInserted rows = event.getRowsInserted();
+    /** Applies inserted rows as an upsert; false when their partition is not known yet. */
+    private boolean insert(CollectionCreated created, RawChangeEvent event, Collector<OperationRecord> out) throws Exception {
+        RawRowsInserted rows = event.getRowsInserted();
+        if (droppedPartitions.contains(rows.getPartitionId())) {
+            return true; // written before the partition's drop: gone on the source too
+        }
+        // Servers that name no partition id write into the default partition.
+        if (rows.getPartitionId() > 0 && !partitions.contains(rows.getPartitionId())) {
+            return false;
+        }
         if (rows.getNumRows() == 0) {
-            return;
+            return true;
         }
         FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
-        out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
-                .setUpsert(Upsert.newBuilder()
+        // The same header as operation(...) writes: a TargetOperation's bytes, its columns copied.
+        RawTargetOperation op = RawTargetOperation.newBuilder()
+                .setDatabase(created.getDbName())
+                .setCollection(created.getCollectionName())
+                .setTimestamp(event.getTimestamp())
+                .setSourceCollectionId(event.getCollectionId())
+                .setIncarnation(created.getIncarnation())
+                .setUpsert(RawUpsert.newBuilder()
                         .setPartitionName(partitionName(created, rows.getPartitionName()))
                         .setNumRows((int) rows.getNumRows())
                         .setPrimaryField(pk.getName())
                         .addAllFieldsData(rows.getFieldsDataList()))
-                .build()));
-        upserts.inserted(rows.getVchannel(), event.getTimestamp(), keysOf(rows.getFieldsDataList(), pk));
+                .build();
+        out.collect(new OperationRecord(created.getDbName() + "." + created.getCollectionName(), op.toByteArray()));
+        FieldData keys = RawColumns.find(rows.getFieldsDataList(), pk.getName(), pk.getFieldID());
+        upserts.inserted(rows.getVchannel(), event.getTimestamp(),
+                keys == null ? IDs.getDefaultInstance() : keysOf(List.of(keys), pk));
         timers.registerEventTimeTimer(event.getTimestamp());
+        return true;
     }
 
     private void delete(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {

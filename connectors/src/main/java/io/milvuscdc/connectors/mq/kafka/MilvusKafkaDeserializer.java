@@ -21,8 +21,7 @@ public final class MilvusKafkaDeserializer implements KafkaRecordDeserialization
             return;
         }
         // The offset as position: Kafka message ids of Milvus are the offset, little-endian.
-        decoder.decode(record.value(), record.topic() + "@" + record.offset())
-                .forEach(event -> out.collect(ChangeRecord.of(event)));
+        decoder.decodeRecords(record.value(), record.topic() + "@" + record.offset()).forEach(out::collect);
     }
 
     @Override

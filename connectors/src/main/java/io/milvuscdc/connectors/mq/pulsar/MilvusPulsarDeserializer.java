@@ -24,8 +24,8 @@ public final class MilvusPulsarDeserializer implements PulsarDeserializationSche
         if (payload == null || payload.length == 0) {
             return;
         }
-        decoder.decode(payload, channelOf(message.getTopicName()) + "@" + message.getMessageId())
-                .forEach(event -> out.collect(ChangeRecord.of(event)));
+        decoder.decodeRecords(payload, channelOf(message.getTopicName()) + "@" + message.getMessageId())
+                .forEach(out::collect);
     }
 
     /** {@code persistent://tenant/namespace/channel} to the Milvus channel name. */
