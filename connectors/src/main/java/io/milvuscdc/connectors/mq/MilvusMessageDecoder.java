@@ -63,22 +63,23 @@ public final class MilvusMessageDecoder implements Serializable {
      * decoded (see {@code raw_rows.proto}).
      */
     public List<ChangeRecord> decodeRecords(byte[] payload, String origin) {
+        MsgBase base;
         try {
-            if (Msg.TimeTickMsg.parseFrom(payload).getBase().getMsgType() == MsgType.Insert) {
+            base = Msg.TimeTickMsg.parseFrom(payload).getBase();
+            if (base.getMsgType() == MsgType.Insert) {
                 return List.of(insert(payload, origin));
             }
         } catch (java.io.IOException e) {
             return List.of(ChangeRecord.of(undecodable(payload, origin, "not a Milvus message: " + e.getMessage())));
         }
         List<ChangeRecord> records = new ArrayList<>(1);
-        decodeOthers(payload, origin).forEach(e -> records.add(ChangeRecord.of(e)));
+        decodeOthers(base, payload, origin).forEach(e -> records.add(ChangeRecord.of(e)));
         return records;
     }
 
-    private List<ChangeEvent> decodeOthers(byte[] payload, String origin) {
+    private List<ChangeEvent> decodeOthers(MsgBase base, byte[] payload, String origin) {
         List<ChangeEvent> events = new ArrayList<>(1);
         try {
-            MsgBase base = Msg.TimeTickMsg.parseFrom(payload).getBase();
             switch (base.getMsgType()) {
                 case Delete:
                     events.add(delete(Msg.DeleteRequest.parseFrom(payload), origin));

@@ -66,16 +66,12 @@ public final class MilvusCommitter implements AutoCloseable {
     /** Applies the operations in order; returns once the target has taken (or superseded) each. */
     public void apply(List<TargetOperation> operations) throws IOException, InterruptedException {
         for (TargetOperation op : operations) {
-            applyWithRetry(op);
+            apply(op);
         }
     }
 
     /** Applies one operation; returns once the target has taken (or superseded) it. Thread-safe. */
-    public void applyOne(TargetOperation op) throws IOException, InterruptedException {
-        applyWithRetry(op);
-    }
-
-    private void applyWithRetry(TargetOperation op) throws IOException, InterruptedException {
+    public void apply(TargetOperation op) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + config.retryTimeout().toNanos();
         long backoffMs = 100;
         while (true) {
@@ -93,7 +89,7 @@ public final class MilvusCommitter implements AutoCloseable {
                 if (e.kind() == MilvusTargetException.Kind.TOO_LARGE && OperationSplitter.rows(op) > 1) {
                     LOG.warn("The target Milvus refused {} as too large; sending it in two halves", summary(op));
                     for (TargetOperation half : OperationSplitter.halves(op)) {
-                        applyWithRetry(half);
+                        apply(half);
                     }
                     return;
                 }

@@ -25,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -91,9 +90,8 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     private transient MailboxExecutor mailbox;
     /** Per key: the next number not yet handed to the pipeline (nothing is in flight after a restore). */
     private transient Map<Object, Long> submittedUpTo;
-    /** Per key: chunks in flight (first number → end), and the ends of those applied out of turn. */
-    private transient Map<Object, TreeMap<Long, Long>> inFlight;
-    private transient Map<Object, TreeSet<Long>> appliedEarly;
+    /** Per key: chunks handed to the pipeline and not yet out of the state, by first number. */
+    private transient Map<Object, TreeMap<Long, Chunk>> inFlight;
     /** At least once: operations not applied yet, in arrival order. */
     private transient OperationBatcher held;
     private transient boolean lingering;
@@ -131,11 +129,10 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         held = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
         submittedUpTo = new HashMap<>();
         inFlight = new HashMap<>();
-        appliedEarly = new HashMap<>();
         mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
         committer = new MilvusCommitter(config, getMetricGroup(), clients, onRefused,
                 deadLetter -> mailbox.execute(() -> output.collect(new StreamRecord<>(deadLetter)), "dead letter"));
-        pipeline = new ApplyPipeline(committer::applyOne, done -> mailbox.execute(done::run, "operations applied"),
+        pipeline = new ApplyPipeline(committer::apply, done -> mailbox.execute(done::run, "operations applied"),
                 maxInFlight, Math.max(maxBytesPerBatch, 1) * 2);
         // Everything a restored checkpoint holds was part of a complete checkpoint.
         List<Object> restored = new ArrayList<>();
@@ -170,8 +167,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         nextByKey.put(key, seq + 1);
     }
 
-    /* At least once: everything before the barrier is applied before the barrier goes on (below). */
-
+    /** At least once: everything before the barrier is applied before the barrier goes on. */
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
@@ -256,9 +252,10 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
             if (seq == upTo - 1 || batcher.rows() >= maxRowsPerBatch || batcher.bytes() >= maxBytesPerBatch) {
                 long start = chunkStart;
                 long end = seq + 1;
-                inFlight.computeIfAbsent(key, k -> new TreeMap<>()).put(start, end);
+                Chunk chunk = new Chunk(end);
+                inFlight.computeIfAbsent(key, k -> new TreeMap<>()).put(start, chunk);
                 submittedUpTo.put(key, end);
-                pipeline.submit(batcher.drain(), () -> applied(key, start, end));
+                pipeline.submit(batcher.drain(), () -> applied(key, chunk));
                 chunkStart = end;
                 awaitCapacity(); // runs completions, which move the current key
                 setCurrentKey(key);
@@ -270,22 +267,29 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     }
 
     /** A chunk was applied: it and the applied ones after it leave the state once all before them have. */
-    private void applied(Object key, long start, long end) throws Exception {
-        TreeMap<Long, Long> chunks = inFlight.get(key);
-        TreeSet<Long> early = appliedEarly.computeIfAbsent(key, k -> new TreeSet<>());
-        early.add(start);
+    private void applied(Object key, Chunk applied) throws Exception {
+        applied.done = true;
+        TreeMap<Long, Chunk> chunks = inFlight.get(key);
         setCurrentKey(key);
-        while (!chunks.isEmpty() && early.contains(chunks.firstKey())) {
-            Map.Entry<Long, Long> chunk = chunks.pollFirstEntry();
-            early.remove(chunk.getKey());
-            for (long done = chunk.getKey(); done < chunk.getValue(); done++) {
-                pending.remove(done);
+        while (!chunks.isEmpty() && chunks.firstEntry().getValue().done) {
+            Map.Entry<Long, Chunk> chunk = chunks.pollFirstEntry();
+            for (long seq = chunk.getKey(); seq < chunk.getValue().end; seq++) {
+                pending.remove(seq);
             }
-            first.update(chunk.getValue());
+            first.update(chunk.getValue().end);
         }
         if (chunks.isEmpty()) {
             inFlight.remove(key);
-            appliedEarly.remove(key);
+        }
+    }
+
+    /** Operations numbered up to {@code end} (exclusive) handed to the pipeline as one submission. */
+    private static final class Chunk {
+        final long end;
+        boolean done;
+
+        Chunk(long end) {
+            this.end = end;
         }
     }
 
