@@ -63,9 +63,7 @@ public final class CdcPipeline {
     private static SingleOutputStreamOperator<ChangeRecord> changes(StreamExecutionEnvironment env, CdcConfig config) {
         if (config.queue == CdcConfig.Queue.PULSAR) {
             return env.fromSource(pulsarSource(config).build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Pulsar)")
-                    .uid(UID_PULSAR_SOURCE)
-                    // Above 1, the connector leaves non-partitioned topics unread (FLINK-34629).
-                    .setParallelism(1);
+                    .uid(UID_PULSAR_SOURCE);
         }
         MilvusKafkaSourceBuilder kafka = new MilvusKafkaSourceBuilder()
                 .setBootstrapServers(config.kafkaAddress)

@@ -128,6 +128,13 @@ class PulsarAuthenticationITCase {
     }
 
     private static CdcConfig config(MilvusStack.Pulsar broker, String authPlugin, String authParams) {
+        return earliestFrom(stack, broker, prefix,
+                authPlugin == null ? "" : "    authPlugin: " + authPlugin,
+                authParams == null ? "" : "    authParams: " + authParams);
+    }
+
+    /** A config reading the channels of {@code prefix} on {@code broker} from their start. */
+    static CdcConfig earliestFrom(MilvusStack stack, MilvusStack.Pulsar broker, String prefix, String... pulsarLines) {
         return CdcConfig.parse(String.join("\n",
                 "sourceConfig:",
                 "  etcd:",
@@ -137,8 +144,7 @@ class PulsarAuthenticationITCase {
                 "    address: " + broker.serviceUrl(),
                 "    tenant: " + broker.tenant(),
                 "    namespace: " + broker.namespace(),
-                authPlugin == null ? "" : "    authPlugin: " + authPlugin,
-                authParams == null ? "" : "    authParams: " + authParams,
+                String.join("\n", pulsarLines),
                 "targetConfig:",
                 "  uri: " + stack.target().uri(),
                 "startup:",

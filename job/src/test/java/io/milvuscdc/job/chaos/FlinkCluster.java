@@ -153,13 +153,14 @@ public final class FlinkCluster implements AutoCloseable {
         return metric.size() == 0 ? 0 : metric.get(0).get("value").asLong();
     }
 
-    /** The root exception of the job's last failure, or "". */
+    /** The job's last failure with its causes (a report must name the root cause, not its wrapper), or "". */
     public String lastFailure(String jobId) throws IOException {
         JsonNode exceptions = get("/jobs/" + jobId + "/exceptions");
         JsonNode history = exceptions.at("/exceptionHistory/entries");
         if (history.isArray() && history.size() > 0) {
-            return history.get(0).path("exceptionName").asText() + ": " + history.get(0).path("stacktrace").asText()
-                    .lines().findFirst().orElse("");
+            return history.get(0).path("stacktrace").asText().lines()
+                    .filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t..."))
+                    .limit(12).collect(java.util.stream.Collectors.joining(" | "));
         }
         return exceptions.path("root-exception").asText("");
     }

@@ -20,9 +20,8 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
  * <p>The channels are found by pattern and rediscovered periodically, as with Kafka. The read
  * position of each channel is a Pulsar message id in the source's checkpointed split state.
  *
- * <p>Run the source with parallelism 1: the connector release for Flink 1.18+ assigns
- * non-partitioned topics (all Milvus channels are) to reader -1 when the parallelism is above 1,
- * and never reads them (FLINK-34629).
+ * <p>The source is wrapped in {@link AllTopicsPulsarSource}, so that it reads every channel at any
+ * parallelism (the connector alone leaves some non-partitioned topics unread above 1: FLINK-34629).
  */
 public final class MilvusPulsarSourceBuilder {
 
@@ -139,7 +138,7 @@ public final class MilvusPulsarSourceBuilder {
         return Pattern.compile(namespaceTopicPrefix() + channels.regex());
     }
 
-    public PulsarSource<ChangeRecord> build() {
+    public AllTopicsPulsarSource<ChangeRecord> build() {
         checkNotNull(serviceUrl, "Pulsar service URL is required");
         var builder = PulsarSource.<ChangeRecord>builder()
                 .setServiceUrl(serviceUrl)
@@ -163,6 +162,6 @@ public final class MilvusPulsarSourceBuilder {
         if (authPlugin != null && !authPlugin.isEmpty()) {
             builder.setAuthentication(authPlugin, authParams == null ? "" : authParams);
         }
-        return builder.build();
+        return new AllTopicsPulsarSource<>(builder.build());
     }
 }

@@ -28,11 +28,15 @@ import java.util.function.Consumer;
  * operation it refuses for good does too ({@link MilvusSink.OnRefused#FAIL}, naming collection,
  * operation and reason; the operation stays in the last checkpoint, to be applied again when the
  * job is resumed from it), or is handed whole to the dead-letter output
- * ({@link MilvusSink.OnRefused#DEAD_LETTER}) and replication goes on.
+ * ({@link MilvusSink.OnRefused#DEAD_LETTER}) and replication goes on. A refusal counts as for good
+ * only once the target has repeated it for {@link #REFUSAL_CONFIRMATION}: a Milvus whose etcd or
+ * components are restarting answers for a while with errors that read as final.
  */
 public final class MilvusCommitter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MilvusCommitter.class);
+    /** How long the target must keep refusing an operation before it is treated as refused for good. */
+    public static final java.time.Duration REFUSAL_CONFIRMATION = java.time.Duration.ofSeconds(10);
 
     private final MilvusTargetConfig config;
     private final TargetClient client;
@@ -43,6 +47,7 @@ public final class MilvusCommitter implements AutoCloseable {
     private final Counter deadLettered;
     private final MilvusSink.OnRefused onRefused;
     private final Consumer<DeadLetter> deadLetters;
+    private final long refusalConfirmationNanos;
     private volatile long lastAppliedTimestamp;
 
     /**
@@ -51,6 +56,13 @@ public final class MilvusCommitter implements AutoCloseable {
      */
     public MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics, TargetClient.Factory clients,
                            MilvusSink.OnRefused onRefused, Consumer<DeadLetter> deadLetters) {
+        this(config, metrics, clients, onRefused, deadLetters, REFUSAL_CONFIRMATION);
+    }
+
+    MilvusCommitter(MilvusTargetConfig config, MetricGroup metrics, TargetClient.Factory clients,
+                    MilvusSink.OnRefused onRefused, Consumer<DeadLetter> deadLetters,
+                    java.time.Duration refusalConfirmation) {
+        this.refusalConfirmationNanos = refusalConfirmation.toNanos();
         this.config = config;
         this.onRefused = onRefused;
         this.deadLetters = deadLetters;
@@ -74,6 +86,7 @@ public final class MilvusCommitter implements AutoCloseable {
     public void apply(TargetOperation op) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + config.retryTimeout().toNanos();
         long backoffMs = 100;
+        long refusedSince = -1;
         while (true) {
             try {
                 if (client.apply(op)) {
@@ -92,6 +105,19 @@ public final class MilvusCommitter implements AutoCloseable {
                         apply(half);
                     }
                     return;
+                }
+                if (!e.retriable()) {
+                    long now = System.nanoTime();
+                    refusedSince = refusedSince < 0 ? now : refusedSince;
+                    if (now - refusedSince < refusalConfirmationNanos) {
+                        LOG.warn("The target Milvus refused {}; asking again in {} ms before taking it as final: {}",
+                                summary(op), backoffMs, e.getMessage());
+                        Thread.sleep(backoffMs);
+                        backoffMs = Math.min(backoffMs * 2, 5000);
+                        continue;
+                    }
+                } else {
+                    refusedSince = -1;
                 }
                 if (!e.retriable() && e.kind() != MilvusTargetException.Kind.TARGET_CANNOT_WRITE
                         && onRefused == MilvusSink.OnRefused.DEAD_LETTER) {

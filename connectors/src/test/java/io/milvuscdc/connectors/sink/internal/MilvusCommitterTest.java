@@ -72,7 +72,7 @@ class MilvusCommitterTest {
     void aRefusingTargetStopsTheJobWithTheFixAndNothingCountsAsDone() {
         MilvusTargetException denied = new MilvusTargetException("Target Milvus refused to upsert: "
                 + DENY_PRODUCE.getReason() + ". ... set common.ttMsgEnabled: true on the target", Kind.TARGET_CANNOT_WRITE, null);
-        ScriptedClient client = new ScriptedClient(List.of(denied));
+        ScriptedClient client = ScriptedClient.refusingForGood(1, denied);
         MilvusCommitter committer = committer(client, Duration.ofMinutes(1));
         SuppressRestartsException stop = assertThrows(SuppressRestartsException.class,
                 () -> committer.apply(List.of(upsert(1), upsert(2))));
@@ -81,22 +81,33 @@ class MilvusCommitterTest {
     }
 
     @Test
+    void aRefusalTheTargetDoesNotRepeatIsRetriedNotTakenAsFinal() throws Exception {
+        // A Milvus restarting after its etcd came back answers for a moment with errors that read as final.
+        ScriptedClient client = new ScriptedClient(List.of(
+                new MilvusTargetException("collection not found", Kind.REFUSED, null),
+                new MilvusTargetException("collection not found", Kind.REFUSED, null)));
+        committer(client, Duration.ofMinutes(1)).apply(List.of(upsert(1), upsert(2)));
+        assertEquals(List.of(1L, 2L), client.applied, "applied once the target takes it; nothing stopped or dead-lettered");
+    }
+
+    @Test
     void aRefusedOperationStopsTheJobNamingCollectionAndOperation() {
-        ScriptedClient client = new ScriptedClient(List.of(new MilvusTargetException("schema differs", Kind.REFUSED, null)));
+        ScriptedClient client = ScriptedClient.refusingForGood(1, new MilvusTargetException("schema differs", Kind.REFUSED, null));
         MilvusCommitter committer = committer(client, Duration.ofMinutes(1));
         SuppressRestartsException stop = assertThrows(SuppressRestartsException.class,
                 () -> committer.apply(List.of(upsert(1))));
         assertTrue(stop.getCause().getMessage().contains("upsert on default.orders"), stop.getCause().getMessage());
         assertTrue(stop.getCause().getMessage().contains("schema differs"));
+        assertTrue(client.refusals > 1, "asked again before taking the refusal as final: " + client.refusals);
     }
 
     @Test
     void withDeadLetterARefusedOperationGoesWholeToTheDeadLettersAndTheNextOnesApply() throws Exception {
-        ScriptedClient client = new ScriptedClient(List.of(new MilvusTargetException("schema differs", Kind.REFUSED, null)));
+        ScriptedClient client = ScriptedClient.refusingForGood(1, new MilvusTargetException("schema differs", Kind.REFUSED, null));
         List<DeadLetter> deadLetters = new ArrayList<>();
         MilvusCommitter committer = new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null,
                 Duration.ofMinutes(1)), new UnregisteredMetricsGroup(), config -> client,
-                MilvusSink.OnRefused.DEAD_LETTER, deadLetters::add);
+                MilvusSink.OnRefused.DEAD_LETTER, deadLetters::add, CONFIRMATION);
         committer.apply(List.of(upsert(1), upsert(2)));
         assertEquals(List.of(2L), client.applied);
         assertEquals(1, deadLetters.size());
@@ -111,12 +122,12 @@ class MilvusCommitterTest {
     @Test
     void withDeadLetterATargetThatCannotWriteAtAllStillStopsTheJob() {
         MilvusTargetException denied = new MilvusTargetException("replicate mode", Kind.TARGET_CANNOT_WRITE, null);
-        ScriptedClient client = new ScriptedClient(List.of(denied));
+        ScriptedClient client = ScriptedClient.refusingForGood(1, denied);
         MilvusCommitter committer = new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null,
                 Duration.ofMinutes(1)), new UnregisteredMetricsGroup(), config -> client,
                 MilvusSink.OnRefused.DEAD_LETTER, d -> {
                     throw new AssertionError("every operation would be dead-lettered: " + d);
-                });
+                }, CONFIRMATION);
         assertThrows(SuppressRestartsException.class, () -> committer.apply(List.of(upsert(1))));
     }
 
@@ -196,11 +207,14 @@ class MilvusCommitterTest {
         assertEquals(List.of(), client.applied);
     }
 
+    /** Short, for the tests' speed; the job's is {@link MilvusCommitter#REFUSAL_CONFIRMATION}. */
+    private static final Duration CONFIRMATION = Duration.ofMillis(300);
+
     private static MilvusCommitter committer(TargetClient client, Duration retryTimeout) {
         return new MilvusCommitter(new MilvusTargetConfig("http://127.0.0.1:1", null, retryTimeout),
                 new UnregisteredMetricsGroup(), config -> client, MilvusSink.OnRefused.FAIL, d -> {
                     throw new AssertionError("dead-lettered with onRefused: fail: " + d);
-                });
+                }, CONFIRMATION);
     }
 
     private static TargetOperation upsert(long timestamp) {
@@ -212,6 +226,17 @@ class MilvusCommitterTest {
     private static final class ScriptedClient implements TargetClient {
         final List<MilvusTargetException> failures;
         final List<Long> applied = new ArrayList<>();
+        long refusedTimestamp = -1;
+        MilvusTargetException refusal;
+        int refusals;
+
+        /** Refuses the operation of {@code timestamp} every time it is sent. */
+        static ScriptedClient refusingForGood(long timestamp, MilvusTargetException refusal) {
+            ScriptedClient client = new ScriptedClient(List.of());
+            client.refusedTimestamp = timestamp;
+            client.refusal = refusal;
+            return client;
+        }
 
         ScriptedClient(List<MilvusTargetException> failures) {
             this.failures = new ArrayList<>(failures);
@@ -219,6 +244,10 @@ class MilvusCommitterTest {
 
         @Override
         public boolean apply(TargetOperation op) {
+            if (op.getTimestamp() == refusedTimestamp) {
+                refusals++;
+                throw refusal;
+            }
             if (!failures.isEmpty()) {
                 throw failures.remove(0);
             }
