@@ -3,7 +3,7 @@
 exists there), configured by the project's flink-conf/config.yaml as shipped: only addresses,
 ports and directories are overridden.
 
-    flink_cluster.py up      --dir DIR [--taskmanagers N] [--rest-port P]   start, write DIR/cluster.json
+    flink_cluster.py up      --dir DIR [--taskmanagers N] [--slots S] [--rest-port P]   start, write DIR/cluster.json
     flink_cluster.py down    --dir DIR                  stop every process of DIR/cluster.json by its pid
     flink_cluster.py kill-tm --dir DIR [--index I]      kill -9 a TaskManager (and clean its working dir)
     flink_cluster.py start-tm --dir DIR [--index I]     start that TaskManager again
@@ -50,14 +50,15 @@ def yaml_module():
     return yaml
 
 
-def write_conf(d, rest_port, log_level=None):
+def write_conf(d, rest_port, log_level=None, slots=None):
     """The shipped config.yaml with this cluster's addresses, ports and directories on top."""
     yaml = yaml_module()
     config = yaml.safe_load(open(SHIPPED_CONF))
     prom = stack.free_port()
     overrides = {
         "jobmanager": {"rpc": {"address": "127.0.0.1", "port": stack.free_port()}, "bind-host": "127.0.0.1"},
-        "taskmanager": {"bind-host": "127.0.0.1", "host": "127.0.0.1"},
+        "taskmanager": dict({"bind-host": "127.0.0.1", "host": "127.0.0.1"},
+                            **({"numberOfTaskSlots": slots} if slots else {})),
         "rest": {"address": "127.0.0.1", "bind-address": "127.0.0.1", "port": rest_port},
         "blob": {"server": {"port": str(stack.free_port())}},
         "execution": {"checkpointing": {"dir": "file://" + os.path.join(d, "checkpoints"),
@@ -141,7 +142,7 @@ def load(d):
     return json.load(open(os.path.join(os.path.abspath(d), "cluster.json")))
 
 
-def up(d, taskmanagers=1, rest_port=None, log_level=None):
+def up(d, taskmanagers=1, rest_port=None, log_level=None, slots=None):
     d = os.path.abspath(d)
     os.makedirs(d, exist_ok=True)
     if os.path.exists(os.path.join(d, "cluster.json")):
@@ -150,7 +151,7 @@ def up(d, taskmanagers=1, rest_port=None, log_level=None):
         path = os.path.join(d, entry)
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     rest_port = rest_port or stack.free_port()
-    conf = write_conf(d, rest_port, log_level)
+    conf = write_conf(d, rest_port, log_level, slots)
     state = {"dir": d, "conf": conf, "restUrl": f"http://127.0.0.1:{rest_port}", "restPort": rest_port}
     t0 = time.time()
     jvm, dynamic = resource_params(conf, "GET_JM_RESOURCE_PARAMS")
@@ -233,6 +234,7 @@ def main():
     ap.add_argument("command", choices=["up", "down", "kill-tm", "start-tm", "flink"])
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "flink-cluster"))
     ap.add_argument("--taskmanagers", type=int, default=1)
+    ap.add_argument("--slots", type=int, help="up: slots per TaskManager; default: as shipped")
     ap.add_argument("--rest-port", type=int)
     ap.add_argument("--index", type=int, default=0)
     ap.add_argument("--log-level", help="up: the level of every logger (e.g. DEBUG); default: as shipped")
@@ -240,7 +242,7 @@ def main():
     cli = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     if a.command == "up":
-        up(a.dir, a.taskmanagers, a.rest_port, a.log_level)
+        up(a.dir, a.taskmanagers, a.rest_port, a.log_level, a.slots)
     elif a.command == "down":
         down(a.dir)
     elif a.command == "kill-tm":

@@ -32,6 +32,9 @@ class BenchmarkITCase {
         options.clients = new int[] {1, 2};
         options.lagRates = new int[] {100};
         options.lagFor = Duration.ofSeconds(5);
+        options.scale = new int[][] {{4, 2}};
+        options.collections = 10;
+        options.rowsPerCollection = 5;
         Path root = MilvusStack.projectRoot();
         BenchmarkRun run = new BenchmarkRun(stack, root.resolve("job/target/milvus-cdc-job.jar"),
                 root.resolve("job/target/benchmark-small"), options);
@@ -39,12 +42,16 @@ class BenchmarkITCase {
         run.table().forEach(System.out::println);
 
         assertEquals(0, figures.at("/catchUp/restarts").asLong(), figures.toPrettyString());
+        assertEquals(0, figures.at("/scaleOut/4x2/restarts").asLong(), figures.toPrettyString());
+        assertEquals(0, figures.at("/manyCollections/restarts").asLong(), figures.toPrettyString());
         for (String figure : List.of("/ceiling/best", "/catchUp/rowsPerSecond", "/catchUp/ratioToCeiling",
                 "/catchUp/rowsPerCpuSecond", "/catchUp/taskManagerPeakRssMiB", "/catchUp/checkpoints",
                 "/live/targetRowsPerSecond", "/live/lastRowDelaySeconds",
                 "/lag/exactly-once/100 rows~1s/p99Seconds", "/lag/exactly-once/ddl/createCollectionSeconds",
                 "/lag/exactly-once/ddl/createPartitionSeconds", "/lag/at-least-once/100 rows~1s/p99Seconds",
-                "/lag/at-least-once/ddl/createCollectionSeconds", "/lag/at-least-once/ddl/createPartitionSeconds")) {
+                "/lag/at-least-once/ddl/createCollectionSeconds", "/lag/at-least-once/ddl/createPartitionSeconds",
+                "/scaleOut/4x2/rowsPerSecond", "/scaleOut/4x2/rowsPerCpuSecond", "/manyCollections/allOnTargetSeconds",
+                "/manyCollections/taskManagerPeakRssMiB")) {
             assertTrue(figures.at(figure).asDouble() > 0, figure + " measured:\n" + figures.toPrettyString());
         }
     }

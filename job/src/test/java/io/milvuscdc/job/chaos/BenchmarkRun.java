@@ -15,12 +15,14 @@ import io.milvus.v2.common.IndexParam;
 import io.milvus.v2.service.collection.request.AddFieldReq;
 import io.milvus.v2.service.collection.request.CreateCollectionReq;
 import io.milvus.v2.service.collection.request.DropCollectionReq;
+import io.milvus.v2.service.collection.request.GetCollectionStatsReq;
 import io.milvus.v2.service.collection.request.GetLoadStateReq;
 import io.milvus.v2.service.collection.request.HasCollectionReq;
 import io.milvus.v2.service.collection.request.LoadCollectionReq;
 import io.milvus.v2.service.index.request.CreateIndexReq;
 import io.milvus.v2.service.partition.request.CreatePartitionReq;
 import io.milvus.v2.service.partition.request.HasPartitionReq;
+import io.milvus.v2.service.utility.request.FlushReq;
 import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.response.QueryResp;
@@ -65,6 +67,13 @@ public final class BenchmarkRun {
         public Duration checkpointInterval = Duration.ofSeconds(2);
         /** A CPU profile (JFR) of the TaskManager during the catch-up: {@code catchup.jfr} and its summary. */
         public boolean profile;
+        /** Scale-out: catch-ups at each job parallelism on so many TaskManagers ({@code {p, tms}}). */
+        public int[][] scale = {{2, 1}, {4, 1}, {4, 2}};
+        /** Collections replicated at once (bounded memory), and rows written into each. */
+        public int collections = 1_000;
+        public int rowsPerCollection = 20;
+        /** The parts to run after the ceiling: catch-up, live (with the delays), scale, many. */
+        public Set<String> parts = Set.of("catchup", "live", "scale", "many");
     }
 
     private final MilvusStack stack;
@@ -93,9 +102,23 @@ public final class BenchmarkRun {
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         try {
             double ceiling = ceiling(target);
-            try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
-                catchUp(flink, source, target, ceiling);
-                live(flink, source, target, ceiling);
+            if (options.parts.contains("catchup") || options.parts.contains("live")) {
+                try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
+                    if (options.parts.contains("catchup")) {
+                        catchUp(flink, source, target, ceiling);
+                    }
+                    if (options.parts.contains("live")) {
+                        live(flink, source, target, ceiling);
+                    }
+                }
+            }
+            if (options.parts.contains("scale")) {
+                scaleOut(source, target, ceiling);
+            }
+            if (options.parts.contains("many") && options.collections > 0) {
+                try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink-many"), 1)) {
+                    manyCollections(flink, source, target);
+                }
             }
         } finally {
             source.close();
@@ -307,6 +330,171 @@ public final class BenchmarkRun {
                 + " s, create partition " + round2(partition) + " s (polled every 50 ms)");
     }
 
+    // ---------------------------------------------------------------- 5. scale-out
+
+    /**
+     * The catch-up of {@link Options#rows} spread over 4 collections (the sink is keyed by target
+     * collection, so one collection goes through one subtask), at each parallelism and number of
+     * TaskManagers, each on a cluster of its own.
+     */
+    private void scaleOut(MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
+        ObjectNode out = figures.putObject("scaleOut");
+        int collections = 4;
+        for (int[] config : options.scale) {
+            int parallelism = config[0];
+            int taskManagers = config[1];
+            String label = parallelism + " slots on " + taskManagers + " TaskManager(s)";
+            String prefix = "bench_scale_" + parallelism + "x" + taskManagers + "_" + run;
+            try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink-" + parallelism + "x" + taskManagers),
+                    taskManagers, null, (parallelism + taskManagers - 1) / taskManagers)) {
+                Path cdcYaml = cdcYaml("scale-" + parallelism + "x" + taskManagers, "default." + prefix + "_*");
+                String job = flink.submitFrom(null, parallelism, jar, "--config", cdcYaml.toString());
+                ChaosRun.waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
+                List<String> names = new ArrayList<>();
+                for (int c = 0; c < collections; c++) {
+                    names.add(prefix + "_" + c);
+                    create(source, names.get(c));
+                }
+                for (String name : names) {
+                    waitForCollection(target, name);
+                }
+                String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
+                long per = options.rows / collections;
+                for (String name : names) {
+                    write(source, name, 0, per, options.clients[options.clients.length - 1]);
+                }
+                String resumed = flink.submitFrom(savepoint, parallelism, jar, "--config", cdcYaml.toString());
+                Usage usage = new Usage(flink);
+                long t0 = System.nanoTime();
+                for (String name : names) {
+                    waitForCount(target, name, per, Duration.ofMinutes(10 + options.rows / 2_000), usage);
+                }
+                double rate = per * collections / seconds(t0);
+                ObjectNode one = out.putObject(parallelism + "x" + taskManagers);
+                one.put("parallelism", parallelism);
+                one.put("taskManagers", taskManagers);
+                one.put("rowsPerSecond", Math.round(rate));
+                one.put("ratioToCeiling", round2(rate / ceiling));
+                one.put("restarts", flink.restarts(resumed));
+                usage.finish(one, per * collections);
+                row("scale-out: catch-up of " + per * collections + " rows in " + collections + " collections, " + label,
+                        fmt(rate) + " rows/s = " + round2(rate / ceiling) + "x the ceiling; " + one.get("rowsPerCpuSecond")
+                                + " rows per CPU-second; restarts " + one.get("restarts"));
+                flink.cancel(resumed);
+                for (String name : names) {
+                    source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+                    target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- 6. many collections at once
+
+    /**
+     * {@link Options#collections} collections created on the source while the job runs (10 s
+     * checkpoints, the shipped 2 GB TaskManager), a few rows written into each: every one reaches
+     * the target with its rows, and what the TaskManager held meanwhile.
+     */
+    private void manyCollections(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target) throws Exception {
+        String prefix = "bench_many_" + run;
+        Path phaseDir = dir.resolve("many");
+        Files.createDirectories(phaseDir);
+        Path cdcYaml = FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['default." + prefix + "_*']",
+                "checkpointInterval: 10s", "delivery: exactly-once");
+        String job = flink.submit(jar, "--config", cdcYaml.toString());
+        ChaosRun.waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
+        Usage usage = new Usage(flink);
+        long t0 = System.nanoTime();
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < options.collections; c++) {
+            names.add(prefix + "_" + c);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> parts = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int first = w;
+                parts.add(pool.submit(() -> {
+                    Random random = new Random(first);
+                    for (int c = first; c < names.size(); c += 4) {
+                        source.createCollection(CreateCollectionReq.builder().collectionName(names.get(c))
+                                .collectionSchema(schema()).numShards(1).build());
+                        source.insert(InsertReq.builder().collectionName(names.get(c))
+                                .data(rows(random, 0, options.rowsPerCollection)).build());
+                        if (c % 100 == 0) {
+                            usage.sample();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> part : parts) {
+                part.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        double writeSeconds = seconds(t0);
+        long expected = (long) options.collections * options.rowsPerCollection;
+        long deadline = System.nanoTime() + Duration.ofMinutes(10 + options.collections / 50).toNanos();
+        long held = 0;
+        int present = 0;
+        while (true) {
+            usage.sample();
+            present = 0;
+            held = 0;
+            for (String name : names) {
+                if (target.hasCollection(HasCollectionReq.builder().collectionName(name).build())) {
+                    present++;
+                }
+            }
+            if (present == names.size()) {
+                // The target's row counts without loading 1,000 collections: its statistics count
+                // sealed segments, so seal what has arrived, then sum.
+                for (int from = 0; from < names.size(); from += 100) {
+                    target.flush(FlushReq.builder().collectionNames(names.subList(from, Math.min(names.size(), from + 100)))
+                            .waitFlushedTimeoutMs(60_000L).build());
+                }
+                for (String name : names) {
+                    held += target.getCollectionStats(GetCollectionStatsReq.builder().collectionName(name).build())
+                            .getNumOfEntities();
+                }
+            }
+            if (present == names.size() && held >= expected) {
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("after " + Duration.ofNanos(System.nanoTime() - t0).toSeconds()
+                        + " s the target holds " + present + " of " + names.size() + " collections and " + held
+                        + " of " + expected + " rows");
+            }
+            Thread.sleep(5_000);
+        }
+        double allSeconds = seconds(t0);
+        ObjectNode out = figures.putObject("manyCollections");
+        out.put("collections", names.size());
+        out.put("rows", expected);
+        out.put("sourceWriteSeconds", round2(writeSeconds));
+        out.put("allOnTargetSeconds", round2(allSeconds));
+        out.put("restarts", flink.restarts(job));
+        out.put("taskManagerHeapMaxMiB", flink.taskManagerHeapMax() >> 20);
+        usage.finish(out, expected);
+        checkpoints(flink, job, out);
+        row(names.size() + " collections created and written (" + options.rowsPerCollection
+                        + " rows each) while the job runs, 10 s checkpoints",
+                "all on the target with their rows " + round2(allSeconds) + " s after the first create (the source took "
+                        + round2(writeSeconds) + " s); restarts " + out.get("restarts") + "; peak RSS "
+                        + out.get("taskManagerPeakRssMiB") + " MiB, heap up to " + out.get("taskManagerMaxHeapSampledMiB")
+                        + " of " + out.get("taskManagerHeapMaxMiB") + " MiB");
+        row("  checkpoints", describeCheckpoints(out));
+        flink.cancel(job);
+        for (String name : names) {
+            source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+            target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+        }
+    }
+
     // ---------------------------------------------------------------- the TaskManager's spending
 
     /** CPU time, peak resident memory and heap of the TaskManager over a phase. */
@@ -321,7 +509,7 @@ public final class BenchmarkRun {
             this.cpu0 = flink.taskManagerCpuNanos();
         }
 
-        void sample() throws Exception {
+        synchronized void sample() throws Exception {
             maxHeap = Math.max(maxHeap, flink.taskManagerHeapUsed());
         }
 
@@ -487,7 +675,8 @@ public final class BenchmarkRun {
 
     /**
      * {@code BenchmarkRun STACK_JSON JAR DIR [--rows N] [--dim D] [--batch B] [--clients 1,2,4]
-     * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C] [--profile]}: scripts/benchmark.sh.
+     * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none]
+     * [--collections N] [--rows-per-collection R] [--parts catchup,live,scale,many]}: scripts/benchmark.sh.
      */
     public static void main(String[] args) throws Exception {
         Options options = new Options();
@@ -506,6 +695,10 @@ public final class BenchmarkRun {
                 case "--lag-rates": options.lagRates = ints(v); break;
                 case "--lag-seconds": options.lagFor = Duration.ofSeconds(Long.parseLong(v)); break;
                 case "--checkpoint-seconds": options.checkpointInterval = Duration.ofSeconds(Long.parseLong(v)); break;
+                case "--scale": options.scale = scale(v); break;
+                case "--collections": options.collections = Integer.parseInt(v); break;
+                case "--rows-per-collection": options.rowsPerCollection = Integer.parseInt(v); break;
+                case "--parts": options.parts = Set.of(v.split(",")); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -515,6 +708,15 @@ public final class BenchmarkRun {
         System.out.println("|---|---|");
         run.table().forEach(System.out::println);
         System.out.println("JSON: " + Path.of(args[2]).resolve("benchmark.json"));
+    }
+
+    /** {@code 2x1,4x1,4x2}: parallelism x TaskManagers; "none" for no scale-out runs. */
+    private static int[][] scale(String csv) {
+        if (csv.equals("none")) {
+            return new int[0][];
+        }
+        return Arrays.stream(csv.split(",")).map(c -> Arrays.stream(c.split("x")).mapToInt(Integer::parseInt).toArray())
+                .toArray(int[][]::new);
     }
 
     private static int[] ints(String csv) {

@@ -41,11 +41,21 @@ public final class FlinkCluster implements AutoCloseable {
 
     /** With every logger at {@code logLevel} (e.g. DEBUG), or as shipped when null. */
     public static FlinkCluster start(Path dir, int taskManagers, String logLevel) throws IOException, InterruptedException {
-        if (logLevel == null) {
-            script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers));
-        } else {
-            script("up", "--dir", dir.toString(), "--taskmanagers", Integer.toString(taskManagers), "--log-level", logLevel);
+        return start(dir, taskManagers, logLevel, 0);
+    }
+
+    /** With {@code slots} slots per TaskManager (as shipped when 0). */
+    public static FlinkCluster start(Path dir, int taskManagers, String logLevel, int slots)
+            throws IOException, InterruptedException {
+        List<String> cli = new ArrayList<>(List.of("up", "--dir", dir.toString(), "--taskmanagers",
+                Integer.toString(taskManagers)));
+        if (logLevel != null) {
+            cli.addAll(List.of("--log-level", logLevel));
         }
+        if (slots > 0) {
+            cli.addAll(List.of("--slots", Integer.toString(slots)));
+        }
+        script(cli.toArray(new String[0]));
         JsonNode state = JSON.readTree(dir.resolve("cluster.json").toFile());
         return new FlinkCluster(dir, state.get("restUrl").asText());
     }
@@ -105,9 +115,18 @@ public final class FlinkCluster implements AutoCloseable {
 
     /** {@code flink run -d [-s savepoint] jar args...}; returns the job id. */
     public String submitFrom(String savepoint, Path jar, String... args) throws IOException, InterruptedException {
+        return submitFrom(savepoint, 0, jar, args);
+    }
+
+    /** {@code flink run -d [-s savepoint] [-p parallelism] jar args...} (the shipped default when 0); the job id. */
+    public String submitFrom(String savepoint, int parallelism, Path jar, String... args)
+            throws IOException, InterruptedException {
         List<String> cli = new ArrayList<>(List.of("flink", "--dir", dir.toString(), "--", "run", "-d"));
         if (savepoint != null) {
             cli.addAll(List.of("-s", savepoint));
+        }
+        if (parallelism > 0) {
+            cli.addAll(List.of("-p", Integer.toString(parallelism)));
         }
         cli.add(jar.toString());
         cli.addAll(List.of(args));
@@ -202,9 +221,14 @@ public final class FlinkCluster implements AutoCloseable {
         return taskManagerMetric("Status.JVM.Memory.Heap.Max");
     }
 
-    /** CPU time the (first) TaskManager's JVM has used, in nanoseconds. */
+    /** CPU time the TaskManagers' JVMs have used, all together, in nanoseconds. */
     public long taskManagerCpuNanos() throws IOException {
-        return taskManagerMetric("Status.JVM.CPU.Time");
+        long sum = 0;
+        for (JsonNode manager : get("/taskmanagers").path("taskmanagers")) {
+            JsonNode metric = get("/taskmanagers/" + manager.get("id").asText() + "/metrics?get=Status.JVM.CPU.Time");
+            sum += metric.size() == 0 ? 0 : metric.get(0).get("value").asLong();
+        }
+        return sum;
     }
 
     /** The first TaskManager's process id. */
