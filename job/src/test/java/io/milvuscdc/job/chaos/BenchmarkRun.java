@@ -112,8 +112,10 @@ public final class BenchmarkRun {
                     }
                 }
             }
+            save();
             if (options.parts.contains("scale")) {
                 scaleOut(source, target, ceiling);
+                save();
             }
             if (options.parts.contains("many") && options.collections > 0) {
                 try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink-many"), 1)) {
@@ -124,8 +126,13 @@ public final class BenchmarkRun {
             source.close();
             target.close();
         }
-        Files.writeString(dir.resolve("benchmark.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+        save();
         return figures;
+    }
+
+    /** The figures so far (a part that fails leaves those of the parts before it). */
+    private void save() throws java.io.IOException {
+        Files.writeString(dir.resolve("benchmark.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
     }
 
     public List<String> table() {
@@ -453,8 +460,14 @@ public final class BenchmarkRun {
                 // The target's row counts without loading 1,000 collections: its statistics count
                 // sealed segments, so seal what has arrived, then sum.
                 for (int from = 0; from < names.size(); from += 100) {
-                    target.flush(FlushReq.builder().collectionNames(names.subList(from, Math.min(names.size(), from + 100)))
-                            .waitFlushedTimeoutMs(60_000L).build());
+                    try {
+                        target.flush(FlushReq.builder()
+                                .collectionNames(names.subList(from, Math.min(names.size(), from + 100)))
+                                .waitFlushedTimeoutMs(60_000L).build());
+                    } catch (RuntimeException e) {
+                        // A busy target may miss the wait's deadline: the next round flushes again.
+                        System.err.println("flush of the target's collections: " + e.getMessage());
+                    }
                 }
                 for (String name : names) {
                     held += target.getCollectionStats(GetCollectionStatsReq.builder().collectionName(name).build())
@@ -703,11 +716,14 @@ public final class BenchmarkRun {
             }
         }
         BenchmarkRun run = new BenchmarkRun(MilvusStack.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]), options);
-        run.run();
-        System.out.println("| measured | figure |");
-        System.out.println("|---|---|");
-        run.table().forEach(System.out::println);
-        System.out.println("JSON: " + Path.of(args[2]).resolve("benchmark.json"));
+        try {
+            run.run();
+        } finally {
+            System.out.println("| measured | figure |");
+            System.out.println("|---|---|");
+            run.table().forEach(System.out::println);
+            System.out.println("JSON: " + Path.of(args[2]).resolve("benchmark.json"));
+        }
     }
 
     /** {@code 2x1,4x1,4x2}: parallelism x TaskManagers; "none" for no scale-out runs. */
