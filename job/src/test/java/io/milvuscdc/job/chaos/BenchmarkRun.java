@@ -388,10 +388,7 @@ public final class BenchmarkRun {
                         fmt(rate) + " rows/s = " + round2(rate / ceiling) + "x the ceiling; " + one.get("rowsPerCpuSecond")
                                 + " rows per CPU-second; restarts " + one.get("restarts"));
                 flink.cancel(resumed);
-                for (String name : names) {
-                    source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
-                    target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
-                }
+                dropEverywhere(source, target, names);
             }
         }
     }
@@ -405,10 +402,7 @@ public final class BenchmarkRun {
      */
     private void manyCollections(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target) throws Exception {
         String prefix = "bench_many_" + run;
-        Path phaseDir = dir.resolve("many");
-        Files.createDirectories(phaseDir);
-        Path cdcYaml = FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['default." + prefix + "_*']",
-                "checkpointInterval: 10s", "delivery: exactly-once");
+        Path cdcYaml = cdcYaml("many", "default." + prefix + "_*", "exactly-once", Duration.ofSeconds(10));
         String job = flink.submit(jar, "--config", cdcYaml.toString());
         ChaosRun.waitUntil("the job runs", Duration.ofMinutes(2), () -> flink.completedCheckpoints(job) > 0);
         Usage usage = new Usage(flink);
@@ -446,17 +440,12 @@ public final class BenchmarkRun {
         long expected = (long) options.collections * options.rowsPerCollection;
         long deadline = System.nanoTime() + Duration.ofMinutes(10 + options.collections / 50).toNanos();
         long held = 0;
-        int present = 0;
+        List<String> missing = new ArrayList<>(names);
         while (true) {
             usage.sample();
-            present = 0;
             held = 0;
-            for (String name : names) {
-                if (target.hasCollection(HasCollectionReq.builder().collectionName(name).build())) {
-                    present++;
-                }
-            }
-            if (present == names.size()) {
+            missing.removeIf(name -> target.hasCollection(HasCollectionReq.builder().collectionName(name).build()));
+            if (missing.isEmpty()) {
                 // The target's row counts without loading 1,000 collections: its statistics count
                 // sealed segments, so seal what has arrived, then sum.
                 for (int from = 0; from < names.size(); from += 100) {
@@ -474,13 +463,13 @@ public final class BenchmarkRun {
                             .getNumOfEntities();
                 }
             }
-            if (present == names.size() && held >= expected) {
+            if (missing.isEmpty() && held >= expected) {
                 break;
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("after " + Duration.ofNanos(System.nanoTime() - t0).toSeconds()
-                        + " s the target holds " + present + " of " + names.size() + " collections and " + held
-                        + " of " + expected + " rows");
+                        + " s the target holds " + (names.size() - missing.size()) + " of " + names.size()
+                        + " collections and " + held + " of " + expected + " rows");
             }
             Thread.sleep(5_000);
         }
@@ -502,10 +491,7 @@ public final class BenchmarkRun {
                         + " of " + out.get("taskManagerHeapMaxMiB") + " MiB");
         row("  checkpoints", describeCheckpoints(out));
         flink.cancel(job);
-        for (String name : names) {
-            source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
-            target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
-        }
+        dropEverywhere(source, target, names);
     }
 
     // ---------------------------------------------------------------- the TaskManager's spending
@@ -574,10 +560,19 @@ public final class BenchmarkRun {
     }
 
     private Path cdcYaml(String phase, String include, String delivery) throws Exception {
+        return cdcYaml(phase, include, delivery, options.checkpointInterval);
+    }
+
+    private Path cdcYaml(String phase, String include, String delivery, Duration checkpointInterval) throws Exception {
         Path phaseDir = dir.resolve(phase);
         Files.createDirectories(phaseDir);
         return FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['" + include + "']",
-                "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s", "delivery: " + delivery);
+                "checkpointInterval: " + checkpointInterval.toSeconds() + "s", "delivery: " + delivery);
+    }
+
+    /** Drops {@code names} on the source and the target (after the job is gone). */
+    private static void dropEverywhere(MilvusClientV2 source, MilvusClientV2 target, List<String> names) {
+        dropEverywhere(source, target, names);
     }
 
     private CreateCollectionReq.CollectionSchema schema() {

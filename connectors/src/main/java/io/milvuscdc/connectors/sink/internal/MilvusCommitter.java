@@ -106,27 +106,17 @@ public final class MilvusCommitter implements AutoCloseable {
                     }
                     return;
                 }
-                if (!e.retriable()) {
-                    long now = System.nanoTime();
-                    refusedSince = refusedSince < 0 ? now : refusedSince;
-                    if (now - refusedSince < refusalConfirmationNanos) {
-                        LOG.warn("The target Milvus refused {}; asking again in {} ms before taking it as final: {}",
-                                summary(op), backoffMs, e.getMessage());
-                        Thread.sleep(backoffMs);
-                        backoffMs = Math.min(backoffMs * 2, 5000);
-                        continue;
+                boolean refused = !e.retriable();
+                long now = System.nanoTime();
+                refusedSince = !refused ? -1 : refusedSince < 0 ? now : refusedSince;
+                if (refused && now - refusedSince >= refusalConfirmationNanos) {
+                    if (e.kind() != MilvusTargetException.Kind.TARGET_CANNOT_WRITE
+                            && onRefused == MilvusSink.OnRefused.DEAD_LETTER) {
+                        LOG.warn("The target Milvus refused {}; dead-lettered: {}", summary(op), e.getMessage());
+                        deadLetters.accept(DeadLetter.operation(op, e.getMessage()));
+                        deadLettered.inc();
+                        return;
                     }
-                } else {
-                    refusedSince = -1;
-                }
-                if (!e.retriable() && e.kind() != MilvusTargetException.Kind.TARGET_CANNOT_WRITE
-                        && onRefused == MilvusSink.OnRefused.DEAD_LETTER) {
-                    LOG.warn("The target Milvus refused {}; dead-lettered: {}", summary(op), e.getMessage());
-                    deadLetters.accept(DeadLetter.operation(op, e.getMessage()));
-                    deadLettered.inc();
-                    return;
-                }
-                if (!e.retriable()) {
                     String what = e.kind() == MilvusTargetException.Kind.TARGET_CANNOT_WRITE
                             ? "The target Milvus cannot take this job's writes"
                             : "The target Milvus refused " + summary(op);
@@ -134,10 +124,15 @@ public final class MilvusCommitter implements AutoCloseable {
                     // Restarting would meet the same answer: the job stops, its checkpoint keeps the operation.
                     throw new SuppressRestartsException(new IOException(what + ": " + e.getMessage(), e));
                 }
-                if (System.nanoTime() > deadline) {
+                if (!refused && now > deadline) {
                     throw new IOException("Target Milvus unavailable for " + config.retryTimeout() + ": " + e.getMessage(), e);
                 }
-                LOG.warn("Target Milvus not available, retrying in {} ms: {}", backoffMs, e.getMessage());
+                if (refused) {
+                    LOG.warn("The target Milvus refused {}; asking again in {} ms before taking it as final: {}",
+                            summary(op), backoffMs, e.getMessage());
+                } else {
+                    LOG.warn("Target Milvus not available, retrying in {} ms: {}", backoffMs, e.getMessage());
+                }
                 Thread.sleep(backoffMs);
                 backoffMs = Math.min(backoffMs * 2, 5000);
             }
