@@ -95,7 +95,7 @@ class CommitReplayITCase {
         int rows = keys.getScalars().hasLongData() ? keys.getScalars().getLongData().getDataCount()
                 : keys.getScalars().getStringData().getDataCount();
         return op(name, incarnation, ts).setUpsert(Upsert.newBuilder().setNumRows(rows).setPrimaryField(keys.getFieldName())
-                .addFieldsData(keys).addFieldsData(vectors)).build();
+                .addFieldsData(keys.toByteString()).addFieldsData(vectors.toByteString())).build();
     }
 
     private static CollectionSchema intKeySchema(String name) {

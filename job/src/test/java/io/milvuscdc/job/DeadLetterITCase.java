@@ -1,6 +1,7 @@
 package io.milvuscdc.job;
 
 import io.milvuscdc.connectors.deadletter.DeadLetter;
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.deadletter.DeadLetterJson;
@@ -121,9 +122,8 @@ class DeadLetterITCase {
                     DeadLetterReader.read(config, line -> letters.add(DeadLetterJson.fromJson(line)));
                     for (DeadLetter d : letters) {
                         if (d.kind == DeadLetter.Kind.OPERATION) {
-                            refusedKeys.addAll(TargetOperation.parseFrom(d.payload).getUpsert().getFieldsDataList().stream()
-                                    .filter(f -> f.getFieldName().equals("id")).findFirst().orElseThrow()
-                                    .getScalars().getLongData().getDataList());
+                            refusedKeys.addAll(RawColumns.find(TargetOperation.parseFrom(d.payload).getUpsert()
+                                    .getFieldsDataList(), "id", -1).getScalars().getLongData().getDataList());
                         }
                     }
                 } catch (java.io.IOException e) {

@@ -18,16 +18,39 @@ public final class RawColumns {
         return header(column).fieldId;
     }
 
+    public static String fieldName(ByteString column) {
+        return header(column).name;
+    }
+
+    /** The column's {@code schema.DataType} number (0 when the column does not say). */
+    public static int dataType(ByteString column) {
+        return header(column).type;
+    }
+
+    /** The column named {@code name}, still encoded; null when there is none. */
+    public static ByteString named(List<ByteString> columns, String name) {
+        for (ByteString column : columns) {
+            if (header(column).name.equals(name)) {
+                return column;
+            }
+        }
+        return null;
+    }
+
+    public static FieldData parse(ByteString column) {
+        try {
+            return FieldData.parseFrom(column);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The column named {@code name} (or of id {@code fieldId}), decoded; null when there is none. */
     public static FieldData find(List<ByteString> columns, String name, long fieldId) {
         for (ByteString column : columns) {
             Header h = header(column);
             if (h.fieldId == fieldId || h.name.equals(name)) {
-                try {
-                    return FieldData.parseFrom(column);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return parse(column);
             }
         }
         return null;
@@ -45,6 +68,9 @@ public final class RawColumns {
                     case FieldData.FIELD_ID_FIELD_NUMBER:
                         h.fieldId = in.readInt64();
                         break;
+                    case FieldData.TYPE_FIELD_NUMBER:
+                        h.type = in.readEnum();
+                        break;
                     default:
                         in.skipField(tag); // the values: skipped whole, not decoded
                 }
@@ -58,5 +84,6 @@ public final class RawColumns {
     private static final class Header {
         String name = "";
         long fieldId;
+        int type;
     }
 }

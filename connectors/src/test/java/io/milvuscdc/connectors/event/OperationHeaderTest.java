@@ -32,7 +32,7 @@ class OperationHeaderTest {
                         .setFloatVector(FloatArray.newBuilder().addAllData(List.of(1f, 2f, 3f, 4f)))).build();
         List<TargetOperation> ops = List.of(
                 base.clone().setCreateCollection(CreateCollection.newBuilder().setShardsNum(2)).build(),
-                base.clone().setUpsert(Upsert.newBuilder().setNumRows(2).setPrimaryField("id").addFieldsData(vectors))
+                base.clone().setUpsert(Upsert.newBuilder().setNumRows(2).setPrimaryField("id").addFieldsData(vectors.toByteString()))
                         .build(),
                 base.clone().setDelete(Delete.newBuilder().setPrimaryKeys(IDs.newBuilder()
                         .setIntId(LongArray.newBuilder().addData(7)))).build(),

@@ -16,9 +16,8 @@ import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
 import io.milvuscdc.connectors.event.proto.RawChangeEvent;
 import io.milvuscdc.connectors.event.proto.RawRowsInserted;
-import io.milvuscdc.connectors.event.proto.RawTargetOperation;
-import io.milvuscdc.connectors.event.proto.RawUpsert;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
+import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.job.config.Selection;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -330,20 +329,14 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             return true;
         }
         FieldSchema pk = TargetSchemas.primaryField(created.getSchema()).orElseThrow();
-        // The same header as operation(...) writes: a TargetOperation's bytes, its columns copied.
-        RawTargetOperation op = RawTargetOperation.newBuilder()
-                .setDatabase(created.getDbName())
-                .setCollection(created.getCollectionName())
-                .setTimestamp(event.getTimestamp())
-                .setSourceCollectionId(event.getCollectionId())
-                .setIncarnation(created.getIncarnation())
-                .setUpsert(RawUpsert.newBuilder()
+        // The columns are copied as they are, still encoded.
+        out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
+                .setUpsert(Upsert.newBuilder()
                         .setPartitionName(partitionName(created, rows.getPartitionName()))
                         .setNumRows((int) rows.getNumRows())
                         .setPrimaryField(pk.getName())
                         .addAllFieldsData(rows.getFieldsDataList()))
-                .build();
-        out.collect(new OperationRecord(created.getDbName() + "." + created.getCollectionName(), op.toByteArray()));
+                .build()));
         FieldData keys = RawColumns.find(rows.getFieldsDataList(), pk.getName(), pk.getFieldID());
         upserts.inserted(rows.getVchannel(), event.getTimestamp(),
                 keys == null ? IDs.getDefaultInstance() : keysOf(List.of(keys), pk));

@@ -572,7 +572,10 @@ public final class BenchmarkRun {
 
     /** Drops {@code names} on the source and the target (after the job is gone). */
     private static void dropEverywhere(MilvusClientV2 source, MilvusClientV2 target, List<String> names) {
-        dropEverywhere(source, target, names);
+        for (String name : names) {
+            source.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+            target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+        }
     }
 
     private CreateCollectionReq.CollectionSchema schema() {

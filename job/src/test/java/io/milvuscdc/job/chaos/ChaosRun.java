@@ -163,8 +163,12 @@ public final class ChaosRun {
 
             // Catch-up: the target converges to the source, or the last comparison is reported.
             // Only the stack's target on Kafka has a log to read; a loss of the TLS target would count.
+            String sourcePrefix = stack.source(queue).channelPrefix();
             Oracle oracle = new Oracle(source, target,
-                    () -> TargetWal.read(stack.kafkaBootstrap(), stack.target().channelPrefix(), startMillis));
+                    () -> MilvusWal.readKafka(stack.kafkaBootstrap(), stack.target().channelPrefix(), startMillis),
+                    () -> queue == MilvusStack.Queue.PULSAR
+                            ? MilvusWal.readPulsar(stack.pulsar(), sourcePrefix, startMillis)
+                            : MilvusWal.readKafka(stack.kafkaBootstrap(), sourcePrefix, startMillis));
             long deadline = System.nanoTime() + options.catchUp.toNanos();
             long t1 = System.nanoTime();
             Oracle.Result result;

@@ -141,7 +141,8 @@ class CollectionSequencerTest {
             case CREATE_COLLECTION:
                 return "create";
             case UPSERT:
-                return "upsert" + op.getUpsert().getFieldsData(0).getScalars().getLongData().getDataList();
+                return "upsert" + io.milvuscdc.connectors.event.RawColumns.parse(op.getUpsert().getFieldsData(0))
+                        .getScalars().getLongData().getDataList();
             case DELETE:
                 return "delete" + op.getDelete().getPrimaryKeys().getIntId().getDataList();
             default:

@@ -1,8 +1,9 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 
-import io.milvus.grpc.FieldData;
+import com.google.protobuf.ByteString;
 import io.milvus.grpc.IDs;
 
 import java.util.ArrayList;
@@ -190,12 +191,8 @@ public final class ApplyPipeline implements AutoCloseable {
     static Set<Object> keysOf(TargetOperation op) {
         if (op.hasUpsert()) {
             String pk = op.getUpsert().getPrimaryField();
-            for (FieldData column : op.getUpsert().getFieldsDataList()) {
-                if (!pk.isEmpty() && column.getFieldName().equals(pk)) {
-                    return new HashSet<>(Columns.keyList(column));
-                }
-            }
-            return null;
+            ByteString column = pk.isEmpty() ? null : RawColumns.named(op.getUpsert().getFieldsDataList(), pk);
+            return column == null ? null : new HashSet<>(Columns.keyList(RawColumns.parse(column)));
         }
         if (op.hasDelete()) {
             IDs ids = op.getDelete().getPrimaryKeys();

@@ -1,8 +1,11 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import io.milvus.grpc.DataType;
 import io.milvus.grpc.FieldData;
 import io.milvus.grpc.ScalarField;
 import io.milvus.grpc.VectorField;
@@ -17,6 +20,54 @@ import java.util.List;
 final class Columns {
 
     private Columns() {}
+
+    /**
+     * One encoded column made of the kept rows of encoded {@code parts} (all of the same field).
+     * When every row is kept and the column's values are repeated fields (scalars, float vectors),
+     * the parts' bytes are joined as they are, no value decoded: a protobuf parser merges a message
+     * field met twice and appends repeated values, so the join reads as the concatenated column.
+     * Byte-packed vectors (one {@code bytes} value per column, which a second occurrence would
+     * replace, or a sparse vector's dimension) and dropped rows take the decoding path.
+     */
+    static ByteString join(List<ByteString> parts, List<boolean[]> keep) {
+        if (parts.size() == 1 && keep.get(0) == null) {
+            return parts.get(0);
+        }
+        if (keep.stream().allMatch(java.util.Objects::isNull) && joinable(RawColumns.dataType(parts.get(0)))) {
+            ByteString out = ByteString.EMPTY;
+            for (ByteString part : parts) {
+                out = out.concat(part); // a rope: nothing copied until the request is written
+            }
+            return out;
+        }
+        List<FieldData> decoded = new ArrayList<>(parts.size());
+        parts.forEach(p -> decoded.add(RawColumns.parse(p)));
+        return concat(decoded, keep).toByteString();
+    }
+
+    private static boolean joinable(int type) {
+        DataType t = DataType.forNumber(type);
+        if (t == null) {
+            return false;
+        }
+        switch (t) {
+            case Bool:
+            case Int8:
+            case Int16:
+            case Int32:
+            case Int64:
+            case Float:
+            case Double:
+            case String:
+            case VarChar:
+            case Array:
+            case JSON:
+            case FloatVector:
+                return true;
+            default:
+                return false;
+        }
+    }
 
     /** The key values of a column as objects (Long or String), row by row. */
     static List<Object> keyList(FieldData pk) {

@@ -1,10 +1,11 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 
-import io.milvus.grpc.FieldData;
+import com.google.protobuf.ByteString;
 import io.milvus.grpc.IDs;
 
 import java.util.ArrayList;
@@ -118,8 +119,8 @@ public final class OperationBatcher {
 
     static Upsert select(Upsert upsert, boolean[] keep, int kept) {
         Upsert.Builder out = upsert.toBuilder().clearFieldsData().setNumRows(kept);
-        for (FieldData column : upsert.getFieldsDataList()) {
-            out.addFieldsData(Columns.concat(List.of(column), List.of(keep)));
+        for (ByteString column : upsert.getFieldsDataList()) {
+            out.addFieldsData(Columns.join(List.of(column), List.of(keep)));
         }
         return out.build();
     }
@@ -201,7 +202,7 @@ public final class OperationBatcher {
             } else {
                 Set<Object> seen = new HashSet<>();
                 for (int p = upserts.size() - 1; p >= 0; p--) {
-                    List<Object> keys = Columns.keyList(column(upserts.get(p), pk));
+                    List<Object> keys = Columns.keyList(keyColumn(upserts.get(p), pk));
                     boolean[] k = new boolean[keys.size()];
                     boolean all = true;
                     for (int r = keys.size() - 1; r >= 0; r--) {
@@ -218,11 +219,11 @@ public final class OperationBatcher {
             Upsert a = upserts.get(0);
             Upsert.Builder merged = a.toBuilder().clearFieldsData().setNumRows(kept);
             for (int i = 0; i < a.getFieldsDataCount(); i++) {
-                List<FieldData> parts = new ArrayList<>(upserts.size());
+                List<ByteString> parts = new ArrayList<>(upserts.size());
                 for (Upsert u : upserts) {
                     parts.add(u.getFieldsData(i));
                 }
-                merged.addFieldsData(Columns.concat(parts, keep));
+                merged.addFieldsData(Columns.join(parts, keep));
             }
             return merged.build();
         }
@@ -245,21 +246,22 @@ public final class OperationBatcher {
         }
     }
 
-    private static FieldData column(Upsert upsert, String name) {
-        for (FieldData f : upsert.getFieldsDataList()) {
-            if (f.getFieldName().equals(name)) {
-                return f;
-            }
+    /** The key column, decoded (the only one the batcher reads values of). */
+    static io.milvus.grpc.FieldData keyColumn(Upsert upsert, String name) {
+        ByteString column = RawColumns.named(upsert.getFieldsDataList(), name);
+        if (column == null) {
+            throw new IllegalArgumentException("Upsert without its primary key column " + name);
         }
-        throw new IllegalArgumentException("Upsert without its primary key column " + name);
+        return RawColumns.parse(column);
     }
 
-    private static boolean sameColumns(List<FieldData> a, List<FieldData> b) {
+    private static boolean sameColumns(List<ByteString> a, List<ByteString> b) {
         if (a.size() != b.size()) {
             return false;
         }
         for (int i = 0; i < a.size(); i++) {
-            if (!a.get(i).getFieldName().equals(b.get(i).getFieldName()) || a.get(i).getType() != b.get(i).getType()) {
+            if (!RawColumns.fieldName(a.get(i)).equals(RawColumns.fieldName(b.get(i)))
+                    || RawColumns.dataType(a.get(i)) != RawColumns.dataType(b.get(i))) {
                 return false;
             }
         }

@@ -3,6 +3,7 @@ package io.milvuscdc.connectors.sink.internal;
 import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.DatabaseCommand;
+import io.milvuscdc.connectors.event.proto.RawUpsertRequest;
 import io.milvuscdc.connectors.event.proto.Delete;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
@@ -22,8 +23,11 @@ import io.milvus.grpc.MutationResult;
 import io.milvus.grpc.Status;
 import io.milvus.shaded.io.grpc.ManagedChannel;
 import io.milvus.shaded.io.grpc.Metadata;
+import io.milvus.shaded.io.grpc.MethodDescriptor;
 import io.milvus.shaded.io.grpc.StatusRuntimeException;
 import io.milvus.shaded.io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.milvus.shaded.io.grpc.protobuf.ProtoUtils;
+import io.milvus.shaded.io.grpc.stub.ClientCalls;
 import io.milvus.shaded.io.grpc.stub.MetadataUtils;
 
 import java.nio.charset.StandardCharsets;
@@ -38,6 +42,15 @@ import java.util.stream.Collectors;
  * only if present.
  */
 public final class TargetMilvusClient implements TargetClient {
+
+    /** Milvus's Upsert call with a request whose columns are bytes: the same method, the same wire. */
+    private static final MethodDescriptor<RawUpsertRequest, MutationResult> RAW_UPSERT =
+            MethodDescriptor.<RawUpsertRequest, MutationResult>newBuilder()
+                    .setType(MethodDescriptor.MethodType.UNARY)
+                    .setFullMethodName(MilvusServiceGrpc.getUpsertMethod().getFullMethodName())
+                    .setRequestMarshaller(ProtoUtils.marshaller(RawUpsertRequest.getDefaultInstance()))
+                    .setResponseMarshaller(ProtoUtils.marshaller(MutationResult.getDefaultInstance()))
+                    .build();
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TargetMilvusClient.class);
 
@@ -353,13 +366,16 @@ public final class TargetMilvusClient implements TargetClient {
     }
 
     private void upsert(String db, String name, Upsert upsert) {
-        MutationResult result = stub().upsert(io.milvus.grpc.UpsertRequest.newBuilder()
-                .setDbName(db)
-                .setCollectionName(name)
-                .setPartitionName(upsert.getPartitionName())
-                .addAllFieldsData(upsert.getFieldsDataList())
-                .setNumRows(upsert.getNumRows())
-                .build());
+        // The columns go out as they came in, still encoded (see RawUpsertRequest).
+        MilvusServiceGrpc.MilvusServiceBlockingStub call = stub();
+        MutationResult result = ClientCalls.blockingUnaryCall(call.getChannel(), RAW_UPSERT, call.getCallOptions(),
+                RawUpsertRequest.newBuilder()
+                        .setDbName(db)
+                        .setCollectionName(name)
+                        .setPartitionName(upsert.getPartitionName())
+                        .addAllFieldsData(upsert.getFieldsDataList())
+                        .setNumRows(upsert.getNumRows())
+                        .build());
         checkWrite("upsert " + upsert.getNumRows() + " rows into " + name, result.getStatus(), db, name,
                 upsert.getPartitionName());
     }

@@ -95,9 +95,11 @@ public final class TargetWriteProbe {
     private static Upsert row() {
         return Upsert.newBuilder().setNumRows(1).setPrimaryField("id")
                 .addFieldsData(FieldData.newBuilder().setFieldName("id").setType(DataType.Int64)
-                        .setScalars(ScalarField.newBuilder().setLongData(LongArray.newBuilder().addData(1))))
+                        .setScalars(ScalarField.newBuilder().setLongData(LongArray.newBuilder().addData(1)))
+                        .build().toByteString())
                 .addFieldsData(FieldData.newBuilder().setFieldName("vec").setType(DataType.FloatVector)
-                        .setVectors(VectorField.newBuilder().setDim(2).setFloatVector(FloatArray.newBuilder().addData(0).addData(1))))
+                        .setVectors(VectorField.newBuilder().setDim(2).setFloatVector(FloatArray.newBuilder().addData(0).addData(1)))
+                        .build().toByteString())
                 .build();
     }
 }

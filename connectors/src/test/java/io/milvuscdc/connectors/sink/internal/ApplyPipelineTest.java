@@ -156,7 +156,7 @@ class ApplyPipelineTest {
     private static TargetOperation upsert(String collection, long ts, long key) {
         FieldData id = FieldData.newBuilder().setFieldName("id").setType(DataType.Int64)
                 .setScalars(ScalarField.newBuilder().setLongData(LongArray.newBuilder().addData(key))).build();
-        return base(collection, ts).setUpsert(Upsert.newBuilder().setNumRows(1).setPrimaryField("id").addFieldsData(id))
+        return base(collection, ts).setUpsert(Upsert.newBuilder().setNumRows(1).setPrimaryField("id").addFieldsData(id.toByteString()))
                 .build();
     }
 

@@ -1,5 +1,6 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.deadletter.DeadLetter;
@@ -137,8 +138,9 @@ class MilvusCommitterTest {
         TargetClient limited = new TargetClient() {
             @Override
             public boolean apply(TargetOperation op) {
-                List<Long> keys = op.getUpsert().getFieldsData(0).getScalars().getLongData().getDataList();
-                assertEquals(keys.size(), op.getUpsert().getFieldsData(1).getVectors().getFloatVector().getDataCount() / 2);
+                List<Long> keys = RawColumns.parse(op.getUpsert().getFieldsData(0)).getScalars().getLongData().getDataList();
+                assertEquals(keys.size(),
+                        RawColumns.parse(op.getUpsert().getFieldsData(1)).getVectors().getFloatVector().getDataCount() / 2);
                 if (keys.size() > 2) {
                     throw new MilvusTargetException("RESOURCE_EXHAUSTED: message larger than max", Kind.TOO_LARGE, null);
                 }
@@ -179,10 +181,11 @@ class MilvusCommitterTest {
                 .setUpsert(Upsert.newBuilder().setNumRows(keys.length).setPrimaryField("id")
                         .addFieldsData(io.milvus.grpc.FieldData.newBuilder().setFieldName("id")
                                 .setType(io.milvus.grpc.DataType.Int64)
-                                .setScalars(io.milvus.grpc.ScalarField.newBuilder().setLongData(ids)))
+                                .setScalars(io.milvus.grpc.ScalarField.newBuilder().setLongData(ids)).build().toByteString())
                         .addFieldsData(io.milvus.grpc.FieldData.newBuilder().setFieldName("vec")
                                 .setType(io.milvus.grpc.DataType.FloatVector)
-                                .setVectors(io.milvus.grpc.VectorField.newBuilder().setDim(2).setFloatVector(vectors))))
+                                .setVectors(io.milvus.grpc.VectorField.newBuilder().setDim(2).setFloatVector(vectors))
+                                .build().toByteString()))
                 .build();
     }
 

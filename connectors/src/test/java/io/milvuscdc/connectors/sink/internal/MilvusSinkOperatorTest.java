@@ -258,7 +258,7 @@ class MilvusSinkOperatorTest {
         FieldData id = FieldData.newBuilder().setFieldName("id").setType(DataType.Int64)
                 .setScalars(ScalarField.newBuilder().setLongData(LongArray.newBuilder().addData(key))).build();
         return OperationRecord.of(TargetOperation.newBuilder().setDatabase(db).setCollection(collection).setTimestamp(timestamp)
-                .setUpsert(Upsert.newBuilder().setNumRows(1).setPrimaryField("id").addFieldsData(id)).build());
+                .setUpsert(Upsert.newBuilder().setNumRows(1).setPrimaryField("id").addFieldsData(id.toByteString())).build());
     }
 
     /** The target: what it took, in order. */

@@ -1,5 +1,6 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.Delete;
@@ -30,7 +31,8 @@ class OperationBatcherTest {
             for (ChangeEvent e : decoder.decode(m.payload, m.origin())) {
                 if (e.hasRowsInserted() && e.getRowsInserted().getNumRows() == 3) {
                     return Upsert.newBuilder().setPartitionName("_default").setNumRows(3).setPrimaryField("id")
-                            .addAllFieldsData(e.getRowsInserted().getFieldsDataList()).build();
+                            .addAllFieldsData(e.getRowsInserted().getFieldsDataList().stream()
+                                    .map(FieldData::toByteString).collect(Collectors.toList())).build();
                 }
             }
         }
@@ -63,8 +65,8 @@ class OperationBatcherTest {
         Upsert merged = ops.get(0).getUpsert();
         assertEquals(6, merged.getNumRows());
         for (int i = 0; i < insert.getFieldsDataCount(); i++) {
-            FieldData one = insert.getFieldsData(i);
-            FieldData two = merged.getFieldsData(i);
+            FieldData one = RawColumns.parse(insert.getFieldsData(i));
+            FieldData two = RawColumns.parse(merged.getFieldsData(i));
             assertEquals(one.getFieldName(), two.getFieldName());
             if (one.hasVectors()) {
                 assertEquals(2 * one.getVectors().getFloatVector().getDataCount(), two.getVectors().getFloatVector().getDataCount());
@@ -123,12 +125,33 @@ class OperationBatcherTest {
         FieldData merged = Columns.concat(List.of(a, b), java.util.Arrays.asList(null, null));
         assertEquals(ByteString.copyFrom(new byte[] {1, 2, 3}), merged.getVectors().getBinaryVector());
         assertEquals(8, merged.getVectors().getDim());
+        // Their encoded columns joined as bytes would keep {3} only: the join decodes these.
+        FieldData joined = RawColumns.parse(Columns.join(List.of(a.toByteString(), b.toByteString()),
+                java.util.Arrays.asList(null, null)));
+        assertEquals(merged, joined);
+    }
+
+    @Test
+    void encodedColumnsJoinedAsBytesReadAsTheConcatenatedColumnsForEveryFieldType() {
+        Upsert a = rewritten(capturedInsert(), 0, "a");
+        Upsert b = rewritten(capturedInsert(), 10, "b");
+        List<boolean[]> all = java.util.Arrays.asList(null, null);
+        for (int i = 0; i < a.getFieldsDataCount(); i++) {
+            List<ByteString> parts = List.of(a.getFieldsData(i), b.getFieldsData(i));
+            FieldData expected = Columns.concat(List.of(RawColumns.parse(parts.get(0)), RawColumns.parse(parts.get(1))), all);
+            ByteString joined = Columns.join(parts, all);
+            assertEquals(expected, RawColumns.parse(joined), expected.getFieldName() + " " + expected.getType());
+            if (expected.getType() == DataType.FloatVector || expected.getType() == DataType.Int64) {
+                assertEquals(parts.get(0).concat(parts.get(1)), joined, "copied, not decoded: " + expected.getFieldName());
+            }
+        }
     }
 
     /** The captured rows with every key moved by {@code keyOffset} and new titles. */
     private static Upsert rewritten(Upsert rows, long keyOffset, String title) {
         Upsert.Builder out = rows.toBuilder().clearFieldsData();
-        for (FieldData f : rows.getFieldsDataList()) {
+        for (ByteString column : rows.getFieldsDataList()) {
+            FieldData f = RawColumns.parse(column);
             FieldData.Builder b = f.toBuilder();
             if (f.getFieldName().equals("id")) {
                 List<Long> keys = f.getScalars().getLongData().getDataList().stream().map(k -> k + keyOffset)
@@ -141,7 +164,7 @@ class OperationBatcherTest {
                 }
                 b.getScalarsBuilder().getStringDataBuilder().clearData().addAllData(titles);
             }
-            out.addFieldsData(b);
+            out.addFieldsData(b.build().toByteString());
         }
         return out.build();
     }
@@ -160,7 +183,8 @@ class OperationBatcherTest {
         assertEquals(column(inserted, "id").getScalars().getLongData().getDataList(),
                 column(merged, "id").getScalars().getLongData().getDataList());
         assertEquals(List.of("new0", "new1", "new2"), column(merged, "title").getScalars().getStringData().getDataList());
-        for (FieldData f : merged.getFieldsDataList()) {
+        for (ByteString column : merged.getFieldsDataList()) {
+            FieldData f = RawColumns.parse(column);
             assertEquals(f, column(upserted, f.getFieldName()), "every column of the last write: " + f.getFieldName());
         }
     }
@@ -186,8 +210,8 @@ class OperationBatcherTest {
         Upsert twice = rewritten(capturedInsert(), 0, "x");
         // Rows 0..2 then rows 0..2 again, as one source message would carry them.
         Upsert.Builder doubled = twice.toBuilder().clearFieldsData().setNumRows(6);
-        for (FieldData f : twice.getFieldsDataList()) {
-            doubled.addFieldsData(Columns.concat(List.of(f, f), java.util.Arrays.asList(null, null)));
+        for (ByteString f : twice.getFieldsDataList()) {
+            doubled.addFieldsData(Columns.join(List.of(f, f), java.util.Arrays.asList(null, null)));
         }
         OperationBatcher batcher = new OperationBatcher(10_000);
         batcher.add(op("d", doubled.build()));
@@ -221,6 +245,7 @@ class OperationBatcherTest {
     }
 
     private static FieldData column(Upsert upsert, String name) {
-        return upsert.getFieldsDataList().stream().filter(f -> f.getFieldName().equals(name)).findFirst().orElseThrow();
+        return upsert.getFieldsDataList().stream().map(RawColumns::parse).filter(f -> f.getFieldName().equals(name))
+                .findFirst().orElseThrow();
     }
 }

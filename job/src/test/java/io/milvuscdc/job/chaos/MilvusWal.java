@@ -1,9 +1,11 @@
 package io.milvuscdc.job.chaos;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.milvus.grpc.FieldData;
 import io.milvus.grpc.IDs;
 import io.milvus.grpc.MsgBase;
+import io.milvuscdc.testutils.MilvusStack;
 import milvus.proto.msg.Msg;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,22 +14,35 @@ import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Reader;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * What the target Milvus wrote to its own write-ahead log (its DML topics on Kafka) for each key:
- * the state of the key's last write there. A key whose state on the target differs from the source
- * while this log holds the source's state was written by the job, acknowledged by the target and
- * then lost by the target (seen after its {@code kill -9}): the target's loss, not the job's.
+ * What a Milvus wrote to its own write-ahead log (its DML topics on Kafka or Pulsar) for each key:
+ * the state of the key's last write there. Of the target: a key whose state on the target differs
+ * from the source while this log holds the source's state was written by the job, acknowledged by
+ * the target and then lost by the target (seen after its {@code kill -9}). Of the source: a key the
+ * target shows as this log last has it while the source shows otherwise was lost by the source
+ * (seen after its broker was restarted). Either is that server's loss, not the job's.
  */
-public final class TargetWal {
+public final class MilvusWal {
 
     /** A key's state in the log: a fingerprint ({@link Workload#fingerprint}) or {@link Workload#DELETED}. */
     private static final class Last {
@@ -39,20 +54,22 @@ public final class TargetWal {
 
     /** Collection id → key (as text) → last write. */
     private final Map<Long, Map<String, Last>> keys = new HashMap<>();
+    /** db.collection → {timestamp of its last load or release, 1 for a load}. */
+    private final Map<String, long[]> loads = new HashMap<>();
 
-    private TargetWal() {
+    private MilvusWal() {
     }
 
     /**
      * Reads the DML topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
      * from {@code sinceMillis} (broker time) to their current ends.
      */
-    public static TargetWal read(String bootstrap, String prefix, long sinceMillis) {
-        TargetWal wal = new TargetWal();
+    public static MilvusWal readKafka(String bootstrap, String prefix, long sinceMillis) {
+        MilvusWal wal = new MilvusWal();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20);
-        Pattern dml = Pattern.compile(Pattern.quote(prefix) + "-rootcoord-dml_\\d+");
+        Pattern dml = dmlTopic(prefix);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
@@ -77,6 +94,69 @@ public final class TargetWal {
             }
         }
         return wal;
+    }
+
+    /**
+     * Reads the DML topics of the Milvus whose channel prefix is {@code prefix} on the Pulsar
+     * {@code broker}, from {@code sinceMillis} (publish time) to their current ends.
+     */
+    public static MilvusWal readPulsar(MilvusStack.Pulsar broker, String prefix, long sinceMillis) {
+        MilvusWal wal = new MilvusWal();
+        Pattern dml = dmlTopic(prefix);
+        try (PulsarClient client = PulsarClient.builder().serviceUrl(broker.serviceUrl()).build()) {
+            for (String topic : pulsarTopics(broker)) {
+                if (!dml.matcher(topic.substring(topic.lastIndexOf('/') + 1)).matches()) {
+                    continue;
+                }
+                try (Reader<byte[]> reader = client.newReader().topic(topic).startMessageId(MessageId.earliest)
+                        .create()) {
+                    reader.seek(sinceMillis);
+                    while (reader.hasMessageAvailable()) {
+                        Message<byte[]> m = reader.readNext(10, TimeUnit.SECONDS);
+                        if (m == null) {
+                            break;
+                        }
+                        wal.add(m.getValue());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the write-ahead log on " + broker.serviceUrl(), e);
+        }
+        return wal;
+    }
+
+    /** The persistent topics of the broker's namespace, from its admin API. */
+    private static List<String> pulsarTopics(MilvusStack.Pulsar broker) throws IOException {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(broker.webUrl() + "/admin/v2/persistent/"
+                + broker.tenant() + "/" + broker.namespace())).timeout(Duration.ofSeconds(30)).build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IOException("listing topics: HTTP " + response.statusCode() + " " + response.body());
+            }
+            List<String> topics = new ArrayList<>();
+            new ObjectMapper().readTree(response.body()).forEach(t -> topics.add(t.asText()));
+            return topics;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while listing topics", e);
+        }
+    }
+
+    /** Its DML channels and its replicate channel (loads and releases). */
+    private static Pattern dmlTopic(String prefix) {
+        return Pattern.compile(Pattern.quote(prefix) + "-(rootcoord-dml_\\d+|replicate-msg)");
+    }
+
+    /**
+     * Whether the log's last load or release of {@code db.name} published at or after
+     * {@code sinceMillis} (the collection's creation) is a load; null when it has neither.
+     */
+    public Boolean loadedPerLog(String db, String name, long sinceMillis) {
+        long[] last = loads.get(db + "." + name);
+        return last == null || (last[0] >> 18) < sinceMillis ? null : last[1] == 1;
     }
 
     /** The key's last state in the log of collection {@code collectionId}, or null if the log has no write of it. */
@@ -121,6 +201,17 @@ public final class TargetWal {
                             : pks.getIntId().getDataList().stream().map(String::valueOf).toList();
                     for (int i = 0; i < ids.size(); i++) {
                         put(delete.getCollectionID(), ids.get(i), delete.getTimestamps(i), Workload.DELETED, 0);
+                    }
+                    break;
+                }
+                case LoadCollection:
+                case ReleaseCollection: {
+                    // Both requests have base, db_name and collection_name as fields 1 to 3.
+                    io.milvus.grpc.ReleaseCollectionRequest r = io.milvus.grpc.ReleaseCollectionRequest.parseFrom(payload);
+                    String id = (r.getDbName().isEmpty() ? "default" : r.getDbName()) + "." + r.getCollectionName();
+                    long[] last = loads.get(id);
+                    if (last == null || base.getTimestamp() >= last[0]) {
+                        loads.put(id, new long[] {base.getTimestamp(), base.getMsgType() == io.milvus.grpc.MsgType.LoadCollection ? 1 : 0});
                     }
                     break;
                 }
