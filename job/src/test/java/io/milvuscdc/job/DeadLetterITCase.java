@@ -123,7 +123,7 @@ class DeadLetterITCase {
                     for (DeadLetter d : letters) {
                         if (d.kind == DeadLetter.Kind.OPERATION) {
                             refusedKeys.addAll(RawColumns.find(TargetOperation.parseFrom(d.payload).getUpsert()
-                                    .getFieldsDataList(), "id", -1).getScalars().getLongData().getDataList());
+                                    .getFieldsDataList(), "id").getScalars().getLongData().getDataList());
                         }
                     }
                 } catch (java.io.IOException e) {

@@ -12,6 +12,9 @@ import java.util.List;
 /** Reads what a column (an encoded {@code schema.FieldData}) is without decoding its values. */
 public final class RawColumns {
 
+    /** No field has it: a lookup by name only. */
+    private static final long ANY_ID = Long.MIN_VALUE;
+
     private RawColumns() {}
 
     public static long fieldId(ByteString column) {
@@ -27,14 +30,9 @@ public final class RawColumns {
         return header(column).type;
     }
 
-    /** The column named {@code name}, still encoded; null when there is none. */
-    public static ByteString named(List<ByteString> columns, String name) {
-        for (ByteString column : columns) {
-            if (header(column).name.equals(name)) {
-                return column;
-            }
-        }
-        return null;
+    /** The column named {@code name}, decoded; null when there is none. */
+    public static FieldData find(List<ByteString> columns, String name) {
+        return find(columns, name, ANY_ID);
     }
 
     public static FieldData parse(ByteString column) {

@@ -163,14 +163,12 @@ public final class ChaosRun {
 
             // Catch-up: the target converges to the source, or the last comparison is reported.
             // Only the stack's target on Kafka has a log to read; a loss of the TLS target would count.
-            // The source's log is read once, when first needed: the workload has stopped writing.
             String sourcePrefix = stack.source(queue).channelPrefix();
-            MilvusWal[] sourceLog = new MilvusWal[1];
             Oracle oracle = new Oracle(source, target,
                     () -> MilvusWal.readKafka(stack.kafkaBootstrap(), stack.target().channelPrefix(), startMillis),
-                    () -> sourceLog[0] != null ? sourceLog[0] : (sourceLog[0] = queue == MilvusStack.Queue.PULSAR
+                    () -> queue == MilvusStack.Queue.PULSAR
                             ? MilvusWal.readPulsar(stack.pulsar(), sourcePrefix, startMillis)
-                            : MilvusWal.readKafka(stack.kafkaBootstrap(), sourcePrefix, startMillis)));
+                            : MilvusWal.readKafka(stack.kafkaBootstrap(), sourcePrefix, startMillis));
             long deadline = System.nanoTime() + options.catchUp.toNanos();
             long t1 = System.nanoTime();
             Oracle.Result result;

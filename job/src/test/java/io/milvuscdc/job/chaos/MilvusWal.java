@@ -61,7 +61,7 @@ public final class MilvusWal {
     }
 
     /**
-     * Reads the DML topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
+     * Reads the DML and replicate topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
      * from {@code sinceMillis} (broker time) to their current ends.
      */
     public static MilvusWal readKafka(String bootstrap, String prefix, long sinceMillis) {
@@ -69,12 +69,12 @@ public final class MilvusWal {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20);
-        Pattern dml = dmlTopic(prefix);
+        Pattern topics = loggedTopics(prefix);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (Map.Entry<String, List<PartitionInfo>> topic : consumer.listTopics().entrySet()) {
-                if (dml.matcher(topic.getKey()).matches()) {
+                if (topics.matcher(topic.getKey()).matches()) {
                     topic.getValue().forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
                 }
             }
@@ -97,15 +97,15 @@ public final class MilvusWal {
     }
 
     /**
-     * Reads the DML topics of the Milvus whose channel prefix is {@code prefix} on the Pulsar
+     * Reads the DML and replicate topics of the Milvus whose channel prefix is {@code prefix} on the Pulsar
      * {@code broker}, from {@code sinceMillis} (publish time) to their current ends.
      */
     public static MilvusWal readPulsar(MilvusStack.Pulsar broker, String prefix, long sinceMillis) {
         MilvusWal wal = new MilvusWal();
-        Pattern dml = dmlTopic(prefix);
+        Pattern topics = loggedTopics(prefix);
         try (PulsarClient client = PulsarClient.builder().serviceUrl(broker.serviceUrl()).build()) {
             for (String topic : pulsarTopics(broker)) {
-                if (!dml.matcher(topic.substring(topic.lastIndexOf('/') + 1)).matches()) {
+                if (!topics.matcher(topic.substring(topic.lastIndexOf('/') + 1)).matches()) {
                     continue;
                 }
                 try (Reader<byte[]> reader = client.newReader().topic(topic).startMessageId(MessageId.earliest)
@@ -146,7 +146,7 @@ public final class MilvusWal {
     }
 
     /** Its DML channels and its replicate channel (loads and releases). */
-    private static Pattern dmlTopic(String prefix) {
+    private static Pattern loggedTopics(String prefix) {
         return Pattern.compile(Pattern.quote(prefix) + "-(rootcoord-dml_\\d+|replicate-msg)");
     }
 

@@ -36,7 +36,10 @@ public final class Oracle {
     private final MilvusClientV2 target;
     /** The target's own log, read when a key differs (null: every difference counts against the job). */
     private final Supplier<MilvusWal> targetWal;
-    /** The source's own log, the one the job reads (null: not consulted; the workload has stopped writing). */
+    /**
+     * The source's own log, the one the job reads (null: not consulted). Read once, when a
+     * comparison first needs it: the oracle runs after the workload has stopped writing.
+     */
     private final Supplier<MilvusWal> sourceWal;
     /** Read before the target is queried, so that each write in it is one a strong query sees. */
     private MilvusWal wal;
@@ -141,7 +144,6 @@ public final class Oracle {
                           Map<String, Map<String, Object>> acknowledged) {
         Result r = new Result();
         wal = targetWal == null ? null : targetWal.get();
-        sourceLog = null; // read when a key first needs it: most comparisons never do
         for (Map.Entry<String, Set<String>> db : collections.entrySet()) {
             for (String name : new TreeSet<>(db.getValue())) {
                 String id = db.getKey() + "." + name;
@@ -220,6 +222,7 @@ public final class Oracle {
                 Object promised = acknowledged.get(k);
                 boolean sourceKept = promised == null || holds(s, promised);
                 Object logged = wal == null ? null : wal.lastState(targetId, k);
+                Object sourceLogged = sourceLogged(sourceId, k);
                 if (logged != null && !holds(t, logged) && (holds(s, logged) || logged.equals(promised))) {
                     // The job wrote what the source shows or acknowledged; the target dropped it.
                     r.targetLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
@@ -230,8 +233,7 @@ public final class Oracle {
                 } else if (!sourceKept && holds(t, promised)) {
                     r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);
                     countDelta += t.size() - s.size();
-                } else if (sourceLogged(sourceId, k) != null && holds(t, sourceLogged(sourceId, k))
-                        && !holds(s, sourceLogged(sourceId, k))) {
+                } else if (sourceLogged != null && holds(t, sourceLogged) && !holds(s, sourceLogged)) {
                     // The target shows the source's last write of the key (one whose answer the
                     // writer did not get); the source shows something else.
                     r.sourceLost.computeIfAbsent(id, x -> new TreeSet<>()).add(k);

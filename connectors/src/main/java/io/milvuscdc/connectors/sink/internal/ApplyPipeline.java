@@ -3,7 +3,7 @@ package io.milvuscdc.connectors.sink.internal;
 import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 
-import com.google.protobuf.ByteString;
+import io.milvus.grpc.FieldData;
 import io.milvus.grpc.IDs;
 
 import java.util.ArrayList;
@@ -191,8 +191,8 @@ public final class ApplyPipeline implements AutoCloseable {
     static Set<Object> keysOf(TargetOperation op) {
         if (op.hasUpsert()) {
             String pk = op.getUpsert().getPrimaryField();
-            ByteString column = pk.isEmpty() ? null : RawColumns.named(op.getUpsert().getFieldsDataList(), pk);
-            return column == null ? null : new HashSet<>(Columns.keyList(RawColumns.parse(column)));
+            FieldData column = pk.isEmpty() ? null : RawColumns.find(op.getUpsert().getFieldsDataList(), pk);
+            return column == null ? null : new HashSet<>(Columns.keyList(column));
         }
         if (op.hasDelete()) {
             IDs ids = op.getDelete().getPrimaryKeys();

@@ -247,12 +247,12 @@ public final class OperationBatcher {
     }
 
     /** The key column, decoded (the only one the batcher reads values of). */
-    static io.milvus.grpc.FieldData keyColumn(Upsert upsert, String name) {
-        ByteString column = RawColumns.named(upsert.getFieldsDataList(), name);
+    private static io.milvus.grpc.FieldData keyColumn(Upsert upsert, String name) {
+        io.milvus.grpc.FieldData column = RawColumns.find(upsert.getFieldsDataList(), name);
         if (column == null) {
             throw new IllegalArgumentException("Upsert without its primary key column " + name);
         }
-        return RawColumns.parse(column);
+        return column;
     }
 
     private static boolean sameColumns(List<ByteString> a, List<ByteString> b) {
