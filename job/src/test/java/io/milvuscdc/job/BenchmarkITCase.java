@@ -27,9 +27,9 @@ class BenchmarkITCase {
     @Test
     void everyPartOfTheBenchmarkRunsAndReportsItsFigures(MilvusStack stack) throws Exception {
         BenchmarkRun.Options options = new BenchmarkRun.Options();
-        options.rows = 2_000;
+        options.rows = 1_000;
         options.dim = 64;
-        options.clients = new int[] {1, 2};
+        options.clients = new int[] {1};
         options.lagRates = new int[] {100};
         options.lagFor = Duration.ofSeconds(5);
         options.scale = new int[][] {{4, 2}};

@@ -35,7 +35,7 @@ class ChaosITCase {
     private static void run(MilvusStack stack, MilvusSink.Delivery delivery, long seed, String dir) throws Exception {
         ChaosRun.Options options = new ChaosRun.Options();
         options.seed = seed;
-        options.rows = Long.getLong("chaos.rows", 2_000);
+        options.rows = Long.getLong("chaos.rows", 1_500);
         options.kills = Integer.getInteger("chaos.kills", 3);
         options.delivery = delivery;
         Path root = MilvusStack.projectRoot();

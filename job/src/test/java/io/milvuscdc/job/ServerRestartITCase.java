@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The servers around the job killed ({@code kill -9}) in turn while the randomized workload
  * writes — etcd, the source Milvus, the target Milvus, Kafka (the source's and the target's queue);
  * the target refusing writes (its quota) for as long; Pulsar under the Pulsar source (stopped with
- * SIGTERM: its single bookie does not survive a {@code kill -9}) — each started again 20 s later
+ * SIGTERM: its single bookie does not survive a {@code kill -9}) — each started again 12 s later
  * with its data; a Milvus that exits meanwhile is started
  * again as a supervisor would (see {@link ChaosRun}; {@code scripts/chaos.sh --fault etcd-down,...}
  * runs any size and outage). The job rides each out without a restart (the target's outage is
@@ -47,7 +47,7 @@ class ServerRestartITCase {
         options.rows = 1_000;
         options.kills = faults.size();
         options.faults = faults;
-        options.outage = Duration.ofSeconds(20);
+        options.outage = Duration.ofSeconds(12);
         Path root = MilvusStack.projectRoot();
         ChaosRun.Outcome outcome = new ChaosRun(stack, root.resolve("job/target/milvus-cdc-job.jar"),
                 root.resolve("job/target/restart-" + name), options).run();
