@@ -36,6 +36,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → per-target-name
@@ -78,6 +79,8 @@ public final class CdcPipeline {
         config.kafkaProperties.forEach(kafka::setProperty);
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
+        } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+            kafka.setStartFromTimestamp(config.startupTimestampMs);
         }
         kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
         try {
@@ -86,12 +89,35 @@ public final class CdcPipeline {
                         + "without collections; otherwise check sourceConfig.replicateChan (the source's "
                         + "msgChannel.chanNamePrefix.cluster + -replicate-msg)", config.kafkaAddress, kafka.topicPattern());
             }
+            if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+                checkRetained(config, KafkaAccessCheck.retentionAfter(config.kafkaAddress, config.kafkaProperties,
+                        kafka.topicPattern(), config.startupTimestampMs, SUBMISSION_CHECK_TIMEOUT));
+            }
         } catch (KafkaAccessCheck.AccessException e) {
             throw new ConfigException("sourceConfig.kafka.address", e.getMessage(),
                     "Set it to the source Milvus's Kafka (its kafka.brokerList), e.g. 127.0.0.1:9092");
         }
         return env.fromSource(kafka.build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Kafka)")
                 .uid(UID_KAFKA_SOURCE);
+    }
+
+    /**
+     * A start from a moment the queue has deleted past would skip changes: refused at submission,
+     * naming each channel, unless {@code startup.onLostPosition: earliest} accepts the gap.
+     */
+    private static void checkRetained(CdcConfig config, List<String> lost) {
+        if (lost.isEmpty()) {
+            return;
+        }
+        String start = java.time.Instant.ofEpochMilli(config.startupTimestampMs).toString();
+        if (config.resumeLostPositionsFromEarliest) {
+            LOG.warn("Starting from {}: the queue no longer retains all of it; these channels start from their earliest "
+                    + "retained record, what was deleted before it is not replicated: {}", start, lost);
+            return;
+        }
+        throw new ConfigException("startup.timestamp", start + " is before what the queue retains: " + String.join("; ", lost),
+                "Use a later startup.timestamp, or set startup.onLostPosition: earliest to start those channels from "
+                        + "their earliest retained record (what was deleted is not replicated)");
     }
 
     /** The Pulsar source of a config, once the broker has accepted its credentials. */
@@ -111,6 +137,8 @@ public final class CdcPipeline {
                         + Integer.toHexString(config.targetUri.hashCode()));
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             pulsar.setStartFromEarliest();
+        } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+            pulsar.setStartFromTimestamp(config.startupTimestampMs);
         }
         checkPulsarAccess(config, pulsar.replicateTopic());
         return pulsar;

@@ -93,6 +93,46 @@ class KafkaRetentionITCase {
         }
     }
 
+    /**
+     * {@code startup.mode: timestamp} from before what a channel retains: refused at submission,
+     * naming the channel and what was deleted; accepted with {@code startup.onLostPosition: earliest}.
+     */
+    @Test
+    void aStartTimeBeforeWhatKafkaRetainsIsRefusedAtSubmissionNamingTheChannel(MilvusStack stack) throws Exception {
+        String prefix = "retention-ts" + System.currentTimeMillis() % 100_000;
+        String channel = prefix + "-rootcoord-dml_0";
+        long before = System.currentTimeMillis() - 1;
+        publish(stack, channel, 10);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            admin.deleteRecords(Map.of(new TopicPartition(channel, 0), RecordsToDelete.beforeOffset(4))).all().get();
+        }
+        String startup = "startup: {mode: timestamp, timestamp: " + before;
+        io.milvuscdc.job.config.ConfigException e = ReplicationHarness.assertSubmissionRefused(
+                withPrefix(ReplicationHarness.config(stack, MilvusStack.Queue.KAFKA, startup + "}"), prefix),
+                "a start time before what Kafka retains", "startup.timestamp");
+        assertTrue(e.getMessage().contains("channel " + channel + " (partition 0): offsets 0 to 3 deleted"), e.getMessage());
+        assertTrue(e.getMessage().contains("startup.onLostPosition: earliest"), e.getMessage());
+
+        io.milvuscdc.job.config.CdcConfig accepting = withPrefix(ReplicationHarness.config(stack, MilvusStack.Queue.KAFKA,
+                startup + ", onLostPosition: earliest}"), prefix);
+        org.apache.flink.configuration.Configuration flink = new org.apache.flink.configuration.Configuration();
+        flink.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                ReplicationHarness.CHECKPOINTS.toUri().toString());
+        CdcPipeline.build(StreamExecutionEnvironment.getExecutionEnvironment(flink), accepting);
+        // A moment after the deleted records is retained in full.
+        long after = System.currentTimeMillis();
+        CdcPipeline.build(StreamExecutionEnvironment.getExecutionEnvironment(flink), withPrefix(
+                ReplicationHarness.config(stack, MilvusStack.Queue.KAFKA, "startup: {mode: timestamp, timestamp: " + after + "}"),
+                prefix));
+    }
+
+    /** The stack's source, but its channels under {@code prefix} (a topic of this test's own). */
+    private static io.milvuscdc.job.config.CdcConfig withPrefix(io.milvuscdc.job.config.CdcConfig config, String prefix) {
+        config.channelPrefix = prefix;
+        config.replicateChannel = prefix + "-replicate-msg";
+        return config;
+    }
+
     private static JobClient start(MilvusStack stack, String prefix, boolean resumeFromEarliest, String savepoint)
             throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -50,7 +50,7 @@ public final class CdcConfig implements Serializable {
     public enum DeadLetterOutput { QUEUE, FILE }
 
     /** Where a job without a checkpoint starts. */
-    public enum StartupMode { LATEST, EARLIEST }
+    public enum StartupMode { LATEST, EARLIEST, TIMESTAMP }
 
     public List<String> etcdEndpoints = new ArrayList<>();
     public String etcdRootPath = "by-dev";
@@ -85,6 +85,8 @@ public final class CdcConfig implements Serializable {
     public TlsSettings targetTls;
     public Duration targetRetryTimeout = Duration.ofMinutes(10);
     public StartupMode startupMode = StartupMode.LATEST;
+    /** With {@link StartupMode#TIMESTAMP}: the first moment replicated, epoch milliseconds. */
+    public long startupTimestampMs = -1;
     /** A restored position the queue no longer retains: resume from the earliest retained one (true) or stop. */
     public boolean resumeLostPositionsFromEarliest;
     public Duration checkpointInterval = Duration.ofSeconds(5);
@@ -213,7 +215,7 @@ public final class CdcConfig implements Serializable {
 
         if (root.has("startup")) {
             JsonNode startup = root.get("startup");
-            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition"));
+            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition", "timestamp"));
             String onLost = text(startup, "onLostPosition", "fail");
             if (!onLost.equals("fail") && !onLost.equals("earliest")) {
                 throw new ConfigException("startup.onLostPosition", "unknown value '" + onLost + "'",
@@ -225,8 +227,9 @@ public final class CdcConfig implements Serializable {
             try {
                 c.startupMode = StartupMode.valueOf(mode.toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'", "Use latest or earliest");
+                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'", "Use latest, earliest or timestamp");
             }
+            c.startupTimestampMs = startupTimestamp(startup.get("timestamp"), c.startupMode, System.currentTimeMillis());
         }
         c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
         String delivery = text(root, "delivery", "exactly-once");
@@ -496,6 +499,55 @@ public final class CdcConfig implements Serializable {
                 throw new ConfigException(prefix + key, "unknown key", "Known keys here: " + known);
             }
         }
+    }
+
+    /** A source TSO is its physical milliseconds shifted left by 18 logical bits. */
+    private static final int TSO_LOGICAL_BITS = 18;
+    /** Epoch milliseconds stay below this until the year 5138; a TSO of today is above 4 * 10^17. */
+    private static final long LARGEST_EPOCH_MILLIS = 100_000_000_000_000L;
+
+    /**
+     * {@code startup.timestamp}: an ISO-8601 instant ({@code 2026-12-01T08:00:00Z}, or with an
+     * offset), epoch milliseconds, or a source TSO (as Milvus returns in its responses); required
+     * by, and only allowed with, {@code mode: timestamp}; not in the future.
+     */
+    static long startupTimestamp(JsonNode value, StartupMode mode, long now) {
+        if (mode != StartupMode.TIMESTAMP) {
+            if (value != null && !value.isNull()) {
+                throw new ConfigException("startup.timestamp", "set, but startup.mode is " + mode.name().toLowerCase()
+                        + ", which ignores it", "Set startup.mode: timestamp, or remove startup.timestamp");
+            }
+            return -1;
+        }
+        String fix = "Set startup.timestamp to an ISO-8601 time (e.g. 2026-12-01T08:00:00Z), epoch milliseconds, "
+                + "or a source TSO";
+        if (value == null || value.isNull() || value.asText().isBlank()) {
+            throw new ConfigException("startup.timestamp", "missing: startup.mode timestamp replicates the changes "
+                    + "written from a moment on", fix);
+        }
+        String text = value.asText().trim();
+        long millis;
+        if (text.matches("\\d+")) {
+            long number;
+            try {
+                number = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new ConfigException("startup.timestamp", "'" + text + "' is too large for a time", fix);
+            }
+            millis = number >= LARGEST_EPOCH_MILLIS ? number >>> TSO_LOGICAL_BITS : number;
+        } else {
+            try {
+                millis = java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new ConfigException("startup.timestamp", "'" + text + "' is not a time", fix);
+            }
+        }
+        if (millis > now) {
+            throw new ConfigException("startup.timestamp", java.time.Instant.ofEpochMilli(millis)
+                    + " is in the future (now " + java.time.Instant.ofEpochMilli(now) + ")",
+                    "Use a moment in the past; latest starts from now");
+        }
+        return millis;
     }
 
     private static String text(JsonNode node, String key, String fallback) {

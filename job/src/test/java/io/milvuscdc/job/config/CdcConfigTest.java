@@ -310,6 +310,20 @@ class CdcConfigTest {
                 e.getMessage());
     }
 
+    @Test
+    void aStartupTimestampIsAnIsoTimeEpochMillisecondsOrASourceTso() {
+        String base = String.join("\n", "sourceConfig:", "  etcd: {address: ['127.0.0.1:2379']}",
+                "  kafka: {address: '127.0.0.1:9092'}", "targetConfig: {uri: 'http://t:19530'}");
+        long millis = java.time.Instant.parse("2026-12-01T08:00:00Z").toEpochMilli();
+        for (String given : List.of("'2026-12-01T08:00:00Z'", "'2026-12-01T09:00:00+01:00'", Long.toString(millis),
+                Long.toString((millis << 18) | 5))) {
+            CdcConfig c = CdcConfig.parse(base + "\nstartup: {mode: timestamp, timestamp: " + given + "}");
+            assertEquals(CdcConfig.StartupMode.TIMESTAMP, c.startupMode, given);
+            assertEquals(millis, c.startupTimestampMs, given);
+        }
+        assertEquals(-1, CdcConfig.parse(base).startupTimestampMs);
+    }
+
     private static final String GOOD = String.join("\n",
             "sourceConfig:",
             "  etcd:",
@@ -343,6 +357,13 @@ class CdcConfigTest {
                 bad("retry timeout not a duration", target, "{uri: 'http://t:19530', retryTimeout: forever}",
                         "targetConfig.retryTimeout"),
                 bad("startup mode unknown", "checkpointInterval: 2s", "startup: {mode: yesterday}", "startup.mode"),
+                bad("startup timestamp missing", "checkpointInterval: 2s", "startup: {mode: timestamp}", "startup.timestamp"),
+                bad("startup timestamp not a time", "checkpointInterval: 2s",
+                        "startup: {mode: timestamp, timestamp: yesterday}", "startup.timestamp"),
+                bad("startup timestamp in the future", "checkpointInterval: 2s",
+                        "startup: {mode: timestamp, timestamp: '2999-01-01T00:00:00Z'}", "startup.timestamp"),
+                bad("startup timestamp with another mode", "checkpointInterval: 2s",
+                        "startup: {mode: earliest, timestamp: 1764000000000}", "startup.timestamp"),
                 bad("unknown top-level key", "checkpointInterval: 2s", "checkpointIntervall: 2s", "checkpointIntervall"),
                 bad("unknown etcd key", "    rootPath: by-dev", "    rootPth: by-dev", "sourceConfig.etcd.rootPth"),
                 bad("unknown kafka key", kafka, "  kafka: {adress: '127.0.0.1:9092'}", "sourceConfig.kafka.adress"),

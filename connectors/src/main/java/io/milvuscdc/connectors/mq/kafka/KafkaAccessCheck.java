@@ -2,11 +2,17 @@ package io.milvuscdc.connectors.mq.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -36,14 +42,63 @@ public final class KafkaAccessCheck {
      * servers; {@code channels}: the source's channel names (see {@link MilvusKafkaSourceBuilder#topicPattern()}).
      */
     public static boolean check(String bootstrapServers, Map<String, String> properties, Pattern channels, Duration timeout) {
+        try (Admin admin = Admin.create(adminProperties(bootstrapServers, properties, timeout))) {
+            return call(bootstrapServers, timeout, () -> admin.listTopics().names()).stream()
+                    .anyMatch(t -> channels.matcher(t).matches());
+        }
+    }
+
+    /**
+     * The channels a start from {@code epochMillis} would skip part of: those whose earliest
+     * retained record is the first at or after that moment while earlier ones were deleted
+     * (retention), so records after the moment may be gone. Milvus writes time ticks on every
+     * channel, so a channel is never quiet long enough for this to be a false alarm. Each entry
+     * names the channel, its earliest retained offset and that record's time.
+     */
+    public static List<String> retentionAfter(String bootstrapServers, Map<String, String> properties, Pattern channels,
+                                              long epochMillis, Duration timeout) {
+        try (Admin admin = Admin.create(adminProperties(bootstrapServers, properties, timeout))) {
+            List<String> topics = call(bootstrapServers, timeout, () -> admin.listTopics().names()).stream()
+                    .filter(t -> channels.matcher(t).matches()).sorted().toList();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
+            call(bootstrapServers, timeout, () -> admin.describeTopics(topics).allTopicNames()).forEach((topic, d) ->
+                    d.partitions().forEach(p -> {
+                        TopicPartition tp = new TopicPartition(topic, p.partition());
+                        earliest.put(tp, OffsetSpec.earliest());
+                        atTime.put(tp, OffsetSpec.forTimestamp(epochMillis));
+                    }));
+            Map<TopicPartition, ListOffsetsResultInfo> first = call(bootstrapServers, timeout,
+                    () -> admin.listOffsets(earliest).all());
+            Map<TopicPartition, ListOffsetsResultInfo> from = call(bootstrapServers, timeout,
+                    () -> admin.listOffsets(atTime).all());
+            List<String> lost = new ArrayList<>();
+            first.keySet().stream().sorted(java.util.Comparator.comparing(TopicPartition::toString)).forEach(tp -> {
+                long start = first.get(tp).offset();
+                ListOffsetsResultInfo at = from.get(tp);
+                if (start > 0 && at != null && at.offset() == start) {
+                    lost.add("channel " + tp.topic() + " (partition " + tp.partition() + "): offsets 0 to " + (start - 1)
+                            + " deleted, the earliest retained (" + start + ") written at "
+                            + Instant.ofEpochMilli(at.timestamp()));
+                }
+            });
+            return lost;
+        }
+    }
+
+    private static Properties adminProperties(String bootstrapServers, Map<String, String> properties, Duration timeout) {
         Properties props = new Properties();
         props.putAll(properties);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-        Set<String> topics;
-        try (Admin admin = Admin.create(props)) {
-            topics = admin.listTopics().names().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        return props;
+    }
+
+    private static <T> T call(String bootstrapServers, Duration timeout,
+                              java.util.function.Supplier<org.apache.kafka.common.KafkaFuture<T>> request) {
+        try {
+            return request.get().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new AccessException("cannot reach Kafka at " + bootstrapServers + " (" + cause.getClass().getSimpleName()
@@ -52,8 +107,7 @@ public final class KafkaAccessCheck {
             throw new AccessException("no answer from Kafka at " + bootstrapServers + " within " + timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new AccessException("interrupted while listing Kafka topics");
+            throw new AccessException("interrupted while asking Kafka at " + bootstrapServers);
         }
-        return topics.stream().anyMatch(t -> channels.matcher(t).matches());
     }
 }
