@@ -37,6 +37,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The job's graph: catalog (etcd) and changes (MQ) → per-collection sequencer → per-target-name
@@ -81,6 +82,8 @@ public final class CdcPipeline {
             kafka.setStartFromEarliest();
         } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
             kafka.setStartFromTimestamp(config.startupTimestampMs);
+        } else if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
+            kafka.setStartFromOffsets(retainedOffsets(config), config.startupPositions.fallbackTimestampMs());
         }
         kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
         try {
@@ -120,6 +123,52 @@ public final class CdcPipeline {
                         + "their earliest retained record (what was deleted is not replicated)");
     }
 
+    /**
+     * The given Kafka offsets, checked against what each channel retains: a channel without a
+     * topic or an offset past its end is not a position of this source; an offset below the
+     * earliest retained one is refused, naming the channel and the lost range, unless
+     * {@code startup.onLostPosition: earliest} accepts the gap (that channel then starts there).
+     */
+    private static Map<String, Long> retainedOffsets(CdcConfig config) {
+        Map<String, Long> offsets = new java.util.TreeMap<>(config.startupPositions.kafkaOffsets());
+        Map<String, long[]> ranges;
+        try {
+            ranges = KafkaAccessCheck.retainedRanges(config.kafkaAddress, config.kafkaProperties, offsets.keySet(),
+                    SUBMISSION_CHECK_TIMEOUT);
+        } catch (KafkaAccessCheck.AccessException e) {
+            throw new ConfigException("sourceConfig.kafka.address", e.getMessage(),
+                    "Set it to the source Milvus's Kafka (its kafka.brokerList), e.g. 127.0.0.1:9092");
+        }
+        List<String> lost = new java.util.ArrayList<>();
+        for (Map.Entry<String, Long> e : offsets.entrySet()) {
+            long[] range = ranges.get(e.getKey());
+            String fix = "Take the positions from this source (its etcd's channel checkpoints, or the backup made of it)";
+            if (range == null) {
+                throw new ConfigException("startup.positions", "channel " + e.getKey() + " does not exist on Kafka at "
+                        + config.kafkaAddress, fix);
+            }
+            if (e.getValue() > range[1]) {
+                throw new ConfigException("startup.positions", "channel " + e.getKey() + ": offset " + e.getValue()
+                        + " is past its end (" + range[1] + ")", fix);
+            }
+            if (e.getValue() < range[0]) {
+                lost.add("channel " + e.getKey() + " (partition 0): offsets " + e.getValue() + " to " + (range[0] - 1)
+                        + " deleted");
+                e.setValue(range[0]);
+            }
+        }
+        if (!lost.isEmpty()) {
+            if (!config.resumeLostPositionsFromEarliest) {
+                throw new ConfigException("startup.positions", "the queue no longer retains these positions: "
+                        + String.join("; ", lost), "Set startup.onLostPosition: earliest to start those channels from "
+                        + "their earliest retained record (what was deleted is not replicated), or use newer positions");
+            }
+            LOG.warn("The queue no longer retains these positions; those channels start from their earliest retained "
+                    + "record, what was deleted is not replicated: {}", lost);
+        }
+        return offsets;
+    }
+
     /** The Pulsar source of a config, once the broker has accepted its credentials. */
     static MilvusPulsarSourceBuilder pulsarSource(CdcConfig config) {
         MilvusPulsarSourceBuilder pulsar = new MilvusPulsarSourceBuilder()
@@ -139,6 +188,9 @@ public final class CdcPipeline {
             pulsar.setStartFromEarliest();
         } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
             pulsar.setStartFromTimestamp(config.startupTimestampMs);
+        } else if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
+            pulsar.setStartFromMessageIds(config.startupPositions.pulsarMessageIds(),
+                    config.startupPositions.fallbackTimestampMs());
         }
         checkPulsarAccess(config, pulsar.replicateTopic());
         return pulsar;

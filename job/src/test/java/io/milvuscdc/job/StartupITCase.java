@@ -38,9 +38,11 @@ import java.util.stream.LongStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * {@code startup.mode: timestamp}, once with a source Milvus on Kafka and once on Pulsar: rows
- * written before the moment stay behind, every change from it on arrives (an insert, an upsert of
- * a key written before, a delete), each key once with every field as on the source.
+ * Where a job without a checkpoint starts, once with a source Milvus on Kafka and once on Pulsar:
+ * from a moment ({@code startup.mode: timestamp}: rows written before it stay behind, every change
+ * from it on arrives — an insert, an upsert of a key written before, a delete) or from the
+ * positions a backup ends at ({@code startup.mode: positions}); each key once, every field as on
+ * the source.
  */
 @ForEachSourceQueue
 class StartupITCase {
@@ -88,7 +90,7 @@ class StartupITCase {
         expected.removeAll(List.of(150L, 151L));
         expected.add(5L);
 
-        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack, queue,
+        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack, queue, only(name),
                 "startup: {mode: timestamp, timestamp: '" + Instant.ofEpochMilli(moment) + "'}"), queue + " from a time");
         try {
             // The collection existed before the moment: the job creates it from the catalog; its
@@ -96,19 +98,96 @@ class StartupITCase {
             ReplicationHarness.waitUntil("the collection on the target", () ->
                     target.hasCollection(HasCollectionReq.builder().collectionName(name).build()));
             index(target, name);
-            ReplicationHarness.waitUntil("the changes since the moment on the target",
-                    () -> MilvusTables.count(target, name) >= expected.size()
-                            && MilvusTables.rowsByKey(target, name, "id", List.of(5L), FIELDS).getOrDefault(5L, Map.of())
-                                    .getOrDefault("title", "").equals("upserted after-5"));
-            Map<Long, Map<String, Object>> onSource = MilvusTables.rowsByKey(source, name, "id", expected, FIELDS);
-            Map<Long, Map<String, Object>> onTarget = MilvusTables.rowsByKey(target, name, "id",
-                    LongStream.range(0, 200).boxed().toList(), FIELDS);
-            assertEquals(expected, onSource.keySet(), "the source holds the expected rows");
-            assertEquals(onSource, onTarget, "only the changes since the moment, every field as on the source");
-            assertEquals(expected.size(), MilvusTables.count(target, name), "each key once");
+            assertTargetHoldsAfterTheLastChange(name, expected);
         } finally {
             job.cancel().get();
         }
+    }
+
+    /**
+     * {@code startup.mode: positions} with the positions the source itself records for the
+     * collection's channels (its etcd's {@code datacoord-meta/channel-cp/}, as milvus-backup takes
+     * them): the rows written before are put on the target by hand, as a restore of a backup
+     * would; every change after arrives, and the target then equals the source, each key once.
+     */
+    @Test
+    void fromTheSourcesChannelCheckpointsAfterARestoredBackupTheTargetEqualsTheSource() throws Exception {
+        String name = "cdc_from_positions_" + queue.name().toLowerCase() + "_" + System.currentTimeMillis();
+        create(source, name);
+        Random random = new Random(11);
+        insert(name, 0, 100, "backed up", random);
+        source.flush(io.milvus.v2.service.utility.request.FlushReq.builder().collectionNames(List.of(name)).build());
+        long collectionId = source.describeCollection(io.milvus.v2.service.collection.request.DescribeCollectionReq
+                .builder().collectionName(name).build()).getCollectionID();
+        Map<String, String> positions = channelCheckpoints(collectionId);
+        assertEquals(2, positions.size(), "a checkpoint for each of the collection's 2 channels: " + positions.keySet());
+
+        // The backup restored on the target: the collection and its rows as they were.
+        create(target, name);
+        Map<Long, Map<String, Object>> backedUp = MilvusTables.rowsByKey(source, name, "id",
+                LongStream.range(0, 100).boxed().toList(), List.of("id", "title", "vec"));
+        List<JsonObject> restored = new ArrayList<>();
+        backedUp.values().forEach(row -> restored.add(new com.google.gson.Gson().toJsonTree(row).getAsJsonObject()));
+        target.insert(InsertReq.builder().collectionName(name).data(restored).build());
+
+        // Changes after the backup.
+        insert(name, 100, 100, "after", random);
+        source.upsert(UpsertReq.builder().collectionName(name).data(List.of(row(5, "upserted after", random))).build());
+        source.delete(DeleteReq.builder().collectionName(name).ids(List.of(150L, 151L)).build());
+        Set<Long> expected = new TreeSet<>(LongStream.range(0, 200).boxed().collect(Collectors.toSet()));
+        expected.removeAll(List.of(150L, 151L));
+
+        StringBuilder yaml = new StringBuilder("startup:\n  mode: positions\n  positions:");
+        positions.forEach((channel, position) -> yaml.append("\n    ").append(channel).append(": ").append(position));
+        JobClient job = ReplicationHarness.start(ReplicationHarness.config(stack, queue, only(name), yaml.toString()),
+                queue + " from positions");
+        try {
+            assertTargetHoldsAfterTheLastChange(name, expected);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    /**
+     * Once the last changes (rows up to key 199, key 5 upserted, then 150 and 151 deleted) are on
+     * the target: it holds exactly the {@code expected} keys of 0..199, every field as on the
+     * source, each key once.
+     */
+    private static void assertTargetHoldsAfterTheLastChange(String name, Set<Long> expected) throws Exception {
+        ReplicationHarness.waitUntil("the last changes on the target", () -> {
+            Map<Long, Map<String, Object>> rows = MilvusTables.rowsByKey(target, name, "id", List.of(5L, 150L, 151L, 199L),
+                    FIELDS);
+            return rows.keySet().equals(Set.of(5L, 199L)) && "upserted after-5".equals(rows.get(5L).get("title"));
+        });
+        Map<Long, Map<String, Object>> onSource = MilvusTables.rowsByKey(source, name, "id", expected, FIELDS);
+        Map<Long, Map<String, Object>> onTarget = MilvusTables.rowsByKey(target, name, "id",
+                LongStream.range(0, 200).boxed().toList(), FIELDS);
+        assertEquals(expected, onSource.keySet(), "the source holds the expected rows");
+        assertEquals(onSource, onTarget, "the target holds the expected rows, every field as on the source");
+        assertEquals(expected.size(), MilvusTables.count(target, name), "each key once");
+    }
+
+    /** The source's channel checkpoints of a collection's virtual channels: channel to base64 MsgPosition. */
+    private Map<String, String> channelCheckpoints(long collectionId) throws Exception {
+        MilvusStack.Milvus milvus = stack.source(queue);
+        String prefix = milvus.etcdRootPath() + "/" + milvus.metaSubPath() + "/datacoord-meta/channel-cp/";
+        Map<String, String> positions = new java.util.TreeMap<>();
+        try (io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints(stack.etcdEndpoint()).build()) {
+            io.etcd.jetcd.ByteSequence key = io.etcd.jetcd.ByteSequence.from(prefix, java.nio.charset.StandardCharsets.UTF_8);
+            for (io.etcd.jetcd.KeyValue kv : etcd.getKVClient().get(key, io.etcd.jetcd.options.GetOption.builder()
+                    .isPrefix(true).build()).get().getKvs()) {
+                String channel = kv.getKey().toString(java.nio.charset.StandardCharsets.UTF_8).substring(prefix.length());
+                if (channel.matches(".*_" + collectionId + "v\\d+")) {
+                    positions.put(channel, java.util.Base64.getEncoder().encodeToString(kv.getValue().getBytes()));
+                }
+            }
+        }
+        return positions;
+    }
+
+    /** This test's collection alone (the shared stack holds other tests' collections). */
+    private static String only(String name) {
+        return "selection: {include: ['default." + name + "']}";
     }
 
     private static void create(MilvusClientV2 client, String name) {

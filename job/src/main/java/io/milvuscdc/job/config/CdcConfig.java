@@ -50,7 +50,7 @@ public final class CdcConfig implements Serializable {
     public enum DeadLetterOutput { QUEUE, FILE }
 
     /** Where a job without a checkpoint starts. */
-    public enum StartupMode { LATEST, EARLIEST, TIMESTAMP }
+    public enum StartupMode { LATEST, EARLIEST, TIMESTAMP, POSITIONS }
 
     public List<String> etcdEndpoints = new ArrayList<>();
     public String etcdRootPath = "by-dev";
@@ -87,6 +87,8 @@ public final class CdcConfig implements Serializable {
     public StartupMode startupMode = StartupMode.LATEST;
     /** With {@link StartupMode#TIMESTAMP}: the first moment replicated, epoch milliseconds. */
     public long startupTimestampMs = -1;
+    /** With {@link StartupMode#POSITIONS}: where each given channel starts. */
+    public io.milvuscdc.connectors.mq.ChannelPositions startupPositions;
     /** A restored position the queue no longer retains: resume from the earliest retained one (true) or stop. */
     public boolean resumeLostPositionsFromEarliest;
     public Duration checkpointInterval = Duration.ofSeconds(5);
@@ -215,7 +217,7 @@ public final class CdcConfig implements Serializable {
 
         if (root.has("startup")) {
             JsonNode startup = root.get("startup");
-            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition", "timestamp"));
+            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition", "timestamp", "positions"));
             String onLost = text(startup, "onLostPosition", "fail");
             if (!onLost.equals("fail") && !onLost.equals("earliest")) {
                 throw new ConfigException("startup.onLostPosition", "unknown value '" + onLost + "'",
@@ -227,9 +229,11 @@ public final class CdcConfig implements Serializable {
             try {
                 c.startupMode = StartupMode.valueOf(mode.toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'", "Use latest, earliest or timestamp");
+                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'",
+                        "Use latest, earliest, timestamp or positions");
             }
             c.startupTimestampMs = startupTimestamp(startup.get("timestamp"), c.startupMode, System.currentTimeMillis());
+            c.startupPositions = c.startupPositions(startup.get("positions"));
         }
         c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
         String delivery = text(root, "delivery", "exactly-once");
@@ -548,6 +552,39 @@ public final class CdcConfig implements Serializable {
                     "Use a moment in the past; latest starts from now");
         }
         return millis;
+    }
+
+    /**
+     * {@code startup.positions}: channel to position, as milvus-backup and the Go CDC record them
+     * (see {@link io.milvuscdc.connectors.mq.ChannelPositions}); required by, and only allowed
+     * with, {@code mode: positions}.
+     */
+    private io.milvuscdc.connectors.mq.ChannelPositions startupPositions(JsonNode value) {
+        boolean given = value != null && !value.isNull();
+        if (startupMode != StartupMode.POSITIONS) {
+            if (given) {
+                throw new ConfigException("startup.positions", "set, but startup.mode is "
+                        + startupMode.name().toLowerCase() + ", which ignores it",
+                        "Set startup.mode: positions, or remove startup.positions");
+            }
+            return null;
+        }
+        String fix = "Set startup.positions to a map of channel to position, e.g. {by-dev-rootcoord-dml_0_4471v0: "
+                + "<base64 MsgPosition as milvus-backup records it>}";
+        if (!given || !value.isObject() || value.isEmpty()) {
+            throw new ConfigException("startup.positions", given ? "not a map of channel to position" : "missing: startup.mode "
+                    + "positions starts each channel where a backup or an earlier replication ended", fix);
+        }
+        Map<String, String> positions = new java.util.LinkedHashMap<>();
+        value.fields().forEachRemaining(e -> positions.put(e.getKey(), e.getValue().asText()));
+        try {
+            return io.milvuscdc.connectors.mq.ChannelPositions.parse(positions,
+                    queue == Queue.PULSAR ? io.milvuscdc.connectors.mq.ChannelPositions.Queue.PULSAR
+                            : io.milvuscdc.connectors.mq.ChannelPositions.Queue.KAFKA,
+                    channelPrefix + "-" + dmlChannelName + "_");
+        } catch (io.milvuscdc.connectors.mq.ChannelPositions.InvalidPositionException e) {
+            throw new ConfigException("startup.positions", e.getMessage(), fix);
+        }
     }
 
     private static String text(JsonNode node, String key, String fallback) {

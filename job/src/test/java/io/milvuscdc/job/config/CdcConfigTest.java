@@ -324,6 +324,18 @@ class CdcConfigTest {
         assertEquals(-1, CdcConfig.parse(base).startupTimestampMs);
     }
 
+    @Test
+    void startupPositionsAreReadPerChannelOfThisSource() {
+        String base = String.join("\n", "sourceConfig:", "  etcd: {address: ['127.0.0.1:2379']}",
+                "  replicateChan: cdc-src-replicate-msg", "  kafka: {address: '127.0.0.1:9092'}",
+                "targetConfig: {uri: 'http://t:19530'}");
+        CdcConfig c = CdcConfig.parse(base + "\nstartup: {mode: positions, positions: {cdc-src-rootcoord-dml_0: 12, "
+                + "cdc-src-rootcoord-dml_1_4471v0: '30'}}");
+        assertEquals(CdcConfig.StartupMode.POSITIONS, c.startupMode);
+        assertEquals(java.util.Map.of("cdc-src-rootcoord-dml_0", 12L, "cdc-src-rootcoord-dml_1", 30L),
+                c.startupPositions.kafkaOffsets());
+    }
+
     private static final String GOOD = String.join("\n",
             "sourceConfig:",
             "  etcd:",
@@ -362,6 +374,13 @@ class CdcConfigTest {
                         "startup: {mode: timestamp, timestamp: yesterday}", "startup.timestamp"),
                 bad("startup timestamp in the future", "checkpointInterval: 2s",
                         "startup: {mode: timestamp, timestamp: '2999-01-01T00:00:00Z'}", "startup.timestamp"),
+                bad("startup positions missing", "checkpointInterval: 2s", "startup: {mode: positions}", "startup.positions"),
+                bad("startup positions not a map", "checkpointInterval: 2s", "startup: {mode: positions, positions: [1]}",
+                        "startup.positions"),
+                bad("startup position of another source's channel", "checkpointInterval: 2s",
+                        "startup: {mode: positions, positions: {other-rootcoord-dml_0: 12}}", "startup.positions"),
+                bad("startup positions with another mode", "checkpointInterval: 2s",
+                        "startup: {mode: latest, positions: {by-dev-rootcoord-dml_0: 12}}", "startup.positions"),
                 bad("startup timestamp with another mode", "checkpointInterval: 2s",
                         "startup: {mode: earliest, timestamp: 1764000000000}", "startup.timestamp"),
                 bad("unknown top-level key", "checkpointInterval: 2s", "checkpointIntervall: 2s", "checkpointIntervall"),

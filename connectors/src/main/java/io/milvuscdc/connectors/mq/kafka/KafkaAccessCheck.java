@@ -86,6 +86,32 @@ public final class KafkaAccessCheck {
         }
     }
 
+    /**
+     * Each channel's retained range, {@code [earliest, end]} offsets, for the channels of
+     * {@code offsets}; a channel with no topic is absent.
+     */
+    public static Map<String, long[]> retainedRanges(String bootstrapServers, Map<String, String> properties,
+                                                     java.util.Collection<String> channelNames, Duration timeout) {
+        try (Admin admin = Admin.create(adminProperties(bootstrapServers, properties, timeout))) {
+            java.util.Set<String> existing = call(bootstrapServers, timeout, () -> admin.listTopics().names());
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (String channel : channelNames) {
+                if (existing.contains(channel)) {
+                    earliest.put(new TopicPartition(channel, 0), OffsetSpec.earliest());
+                    latest.put(new TopicPartition(channel, 0), OffsetSpec.latest());
+                }
+            }
+            Map<TopicPartition, ListOffsetsResultInfo> first = call(bootstrapServers, timeout,
+                    () -> admin.listOffsets(earliest).all());
+            Map<TopicPartition, ListOffsetsResultInfo> end = call(bootstrapServers, timeout,
+                    () -> admin.listOffsets(latest).all());
+            Map<String, long[]> ranges = new java.util.TreeMap<>();
+            first.forEach((tp, info) -> ranges.put(tp.topic(), new long[] {info.offset(), end.get(tp).offset()}));
+            return ranges;
+        }
+    }
+
     private static Properties adminProperties(String bootstrapServers, Map<String, String> properties, Duration timeout) {
         Properties props = new Properties();
         props.putAll(properties);

@@ -6,6 +6,7 @@ import io.milvuscdc.connectors.mq.MilvusChannels;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 
+import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,7 @@ public final class MilvusKafkaSourceBuilder {
     private boolean fromEarliest;
     private boolean resumeLostFromEarliest;
     private long startTimestampMs = -1;
+    private Map<String, Long> startOffsets;
     private long discoveryIntervalMs = 1000;
     private final Properties properties = new Properties();
 
@@ -77,6 +79,18 @@ public final class MilvusKafkaSourceBuilder {
         return this;
     }
 
+    /**
+     * Without a checkpoint, reads the channels in {@code offsets} from those offsets (the message
+     * there included), the others from the first message written at or after {@code othersFromMs}
+     * (-1: the job's submission).
+     */
+    public MilvusKafkaSourceBuilder setStartFromOffsets(Map<String, Long> offsets, long othersFromMs) {
+        this.fromEarliest = false;
+        this.startOffsets = Map.copyOf(offsets);
+        this.startTimestampMs = othersFromMs;
+        return this;
+    }
+
     public MilvusKafkaSourceBuilder setDiscoveryIntervalMs(long discoveryIntervalMs) {
         this.discoveryIntervalMs = discoveryIntervalMs;
         return this;
@@ -103,9 +117,11 @@ public final class MilvusKafkaSourceBuilder {
 
     /** Where a job without a checkpoint starts; never an automatic reset (a retention gap fails the job). */
     OffsetsInitializer startingOffsets() {
-        return new NoResetOffsetsInitializer(fromEarliest
+        OffsetsInitializer starting = fromEarliest
                 ? OffsetsInitializer.earliest()
-                : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()));
+                : OffsetsInitializer.timestamp(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis());
+        return new NoResetOffsetsInitializer(startOffsets == null ? starting
+                : new PositionsOffsetsInitializer(startOffsets, starting));
     }
 
     /** Bytes of one fetch of one reader. */

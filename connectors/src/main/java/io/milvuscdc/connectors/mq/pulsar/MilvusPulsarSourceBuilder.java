@@ -35,6 +35,7 @@ public final class MilvusPulsarSourceBuilder {
     private String tlsTrustCertsFilePath;
     private boolean fromEarliest;
     private long startTimestampMs = -1;
+    private java.util.Map<String, long[]> startMessageIds;
     /**
      * Off: on Pulsar, Milvus creates every channel's topic at its start, so the topics listed when
      * the job starts are all there will be; and the connector fails the job over when a periodic
@@ -115,6 +116,18 @@ public final class MilvusPulsarSourceBuilder {
         return this;
     }
 
+    /**
+     * Without a checkpoint, reads the channels in {@code messageIds} (ledger, entry, partition,
+     * batch index) from those messages (included), the others from the first message published at
+     * or after {@code othersFromMs} (-1: the job's submission).
+     */
+    public MilvusPulsarSourceBuilder setStartFromMessageIds(java.util.Map<String, long[]> messageIds, long othersFromMs) {
+        this.fromEarliest = false;
+        this.startMessageIds = java.util.Map.copyOf(messageIds);
+        this.startTimestampMs = othersFromMs;
+        return this;
+    }
+
     /** How often to list the channel topics again; zero or less: only when the job starts (the default). */
     public MilvusPulsarSourceBuilder setDiscoveryIntervalMs(long discoveryIntervalMs) {
         this.discoveryIntervalMs = discoveryIntervalMs;
@@ -138,15 +151,21 @@ public final class MilvusPulsarSourceBuilder {
         return Pattern.compile(namespaceTopicPrefix() + channels.regex());
     }
 
+    private StartCursor startCursor() {
+        if (fromEarliest) {
+            return StartCursor.earliest();
+        }
+        long from = startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis();
+        return startMessageIds == null ? StartCursor.fromPublishTime(from) : new PositionsStartCursor(startMessageIds, from);
+    }
+
     public AllTopicsPulsarSource<ChangeRecord> build() {
         checkNotNull(serviceUrl, "Pulsar service URL is required");
         var builder = PulsarSource.<ChangeRecord>builder()
                 .setServiceUrl(serviceUrl)
                 .setTopicPattern(topicPattern(), RegexSubscriptionMode.PersistentOnly)
                 .setSubscriptionName(subscriptionName)
-                .setStartCursor(fromEarliest
-                        ? StartCursor.earliest()
-                        : StartCursor.fromPublishTime(startTimestampMs >= 0 ? startTimestampMs : System.currentTimeMillis()))
+                .setStartCursor(startCursor())
                 .setDeserializationSchema(new MilvusPulsarDeserializer())
                 .setConfig(PulsarSourceOptions.PULSAR_PARTITION_DISCOVERY_INTERVAL_MS, discoveryIntervalMs)
                 // The defaults hold a fetch open up to 10 s at low rates; Milvus ticks every 200 ms.
