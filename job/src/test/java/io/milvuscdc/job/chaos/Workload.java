@@ -205,6 +205,21 @@ public final class Workload {
         }
     }
 
+    /**
+     * The client retries a call that timed out (the source's broker down): a create the source had
+     * made meanwhile then answers "already exist", which leaves the database there as asked.
+     */
+    private void createDatabaseOnce(String db) {
+        try {
+            source.createDatabase(CreateDatabaseReq.builder().databaseName(db).build());
+        } catch (RuntimeException e) {
+            if (!String.valueOf(e.getMessage()).contains("already exist")) {
+                throw e;
+            }
+            log.println("the source created database " + db + " on an earlier try of the call");
+        }
+    }
+
     /** Restarts the source when it does not finish loading a collection; null: the load's failure is thrown. */
     public void setStuckSourceRecovery(Runnable recovery) {
         this.stuckSourceRecovery = recovery;
@@ -569,7 +584,7 @@ public final class Workload {
                     source.dropCollection(DropCollectionReq.builder().databaseName(s.db).collectionName(s.name).build());
                     source.dropDatabase(DropDatabaseReq.builder().databaseName(s.db).build());
                     record(w, s, "dropDatabase", null, null);
-                    source.createDatabase(CreateDatabaseReq.builder().databaseName(s.db).build());
+                    createDatabaseOnce(s.db);
                     s.create(s.variant == Variant.PLAIN ? Variant.STRING_KEY : Variant.PLAIN);
                     record(w, s, "recreateDatabase " + s.variant, null, null);
                     insert(s, 1 + random.nextInt(50), "");
