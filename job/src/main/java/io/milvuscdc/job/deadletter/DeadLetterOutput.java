@@ -72,9 +72,6 @@ public final class DeadLetterOutput {
                     .setTopics(pulsarTopic(config))
                     .setSerializationSchema(new JsonBytes())
                     .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
-            if (config.pulsarWebUrl != null) {
-                builder.setAdminUrl(config.pulsarWebUrl);
-            }
             if (config.pulsarAuthPlugin != null) {
                 builder.setAuthentication(config.pulsarAuthPlugin, config.pulsarAuthParams == null ? "" : config.pulsarAuthParams);
             }

@@ -46,6 +46,7 @@ class TargetMilvusClientTest {
     }
 
     /** A proxy that refuses upserts into p3, whose root coordinator has (or has not) p3. */
+    @SuppressWarnings("deprecation") // 2.3.5 still answers with the legacy error code beside the code
     private TargetMilvusClient clientOf(boolean coordinatorHasPartition, List<String> altered) throws Exception {
         MilvusServiceGrpc.MilvusServiceImplBase proxy = new MilvusServiceGrpc.MilvusServiceImplBase() {
             @Override
