@@ -73,7 +73,6 @@ public final class CdcConfig implements Serializable {
     public String pulsarTlsTrustCertsPath;
     public String pulsarServiceUrl;
     /** The Pulsar admin (web) URL: the dead-letter producer's topic lookups. */
-    public String pulsarWebUrl;
     public String pulsarTenant = "public";
     public String pulsarNamespace = "default";
     public String pulsarAuthPlugin;
@@ -326,13 +325,13 @@ public final class CdcConfig implements Serializable {
         }
         if (source.has("pulsar")) {
             JsonNode pulsar = source.get("pulsar");
-            // maxMessageSize (a producer's limit) is accepted and unused: a consumer takes any
-            // message the broker stored. webAddress serves the dead-letter producer.
+            // maxMessageSize (a producer's limit) and webAddress (the Go CDC's admin URL) are
+            // accepted and unused: a consumer takes any message the broker stored, and the
+            // connector's source and sink find topics through the client, not the admin API.
             checkKnown(pulsar, "sourceConfig.pulsar.", Set.of("address", "webAddress", "maxMessageSize", "tenant",
                     "namespace", "authPlugin", "authParams", "tlsTrustCertsFilePath"));
             pulsarTlsTrustCertsPath = readable(pulsar, "tlsTrustCertsFilePath", "sourceConfig.pulsar.");
             pulsarServiceUrl = blankToNull(text(pulsar, "address", null));
-            pulsarWebUrl = blankToNull(text(pulsar, "webAddress", null));
             pulsarTenant = text(pulsar, "tenant", pulsarTenant);
             pulsarNamespace = text(pulsar, "namespace", pulsarNamespace);
             pulsarAuthPlugin = blankToNull(text(pulsar, "authPlugin", null));
