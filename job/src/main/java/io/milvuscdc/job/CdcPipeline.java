@@ -82,8 +82,6 @@ public final class CdcPipeline {
             kafka.setStartFromEarliest();
         } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
             kafka.setStartFromTimestamp(config.startupTimestampMs);
-        } else if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
-            kafka.setStartFromOffsets(retainedOffsets(config), config.startupPositions.fallbackTimestampMs());
         }
         kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
         try {
@@ -93,8 +91,11 @@ public final class CdcPipeline {
                         + "msgChannel.chanNamePrefix.cluster + -replicate-msg)", config.kafkaAddress, kafka.topicPattern());
             }
             if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
-                checkRetained(config, KafkaAccessCheck.retentionAfter(config.kafkaAddress, config.kafkaProperties,
-                        kafka.topicPattern(), config.startupTimestampMs, SUBMISSION_CHECK_TIMEOUT));
+                acceptGapOrRefuse(config, "startup.timestamp", KafkaAccessCheck.retentionAfter(config.kafkaAddress,
+                        config.kafkaProperties, kafka.topicPattern(), config.startupTimestampMs, SUBMISSION_CHECK_TIMEOUT),
+                        "Use a later startup.timestamp");
+            } else if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
+                kafka.setStartFromOffsets(retainedOffsets(config), config.startupPositions.fallbackTimestampMs());
             }
         } catch (KafkaAccessCheck.AccessException e) {
             throw new ConfigException("sourceConfig.kafka.address", e.getMessage(),
@@ -105,44 +106,37 @@ public final class CdcPipeline {
     }
 
     /**
-     * A start from a moment the queue has deleted past would skip changes: refused at submission,
-     * naming each channel, unless {@code startup.onLostPosition: earliest} accepts the gap.
+     * A start from a place the queue has deleted past would skip changes: refused at submission
+     * under {@code key}, naming each channel, unless {@code startup.onLostPosition: earliest}
+     * accepts the gap (those channels then start from their earliest retained record).
      */
-    private static void checkRetained(CdcConfig config, List<String> lost) {
+    private static void acceptGapOrRefuse(CdcConfig config, String key, List<String> lost, String otherFix) {
         if (lost.isEmpty()) {
             return;
         }
-        String start = java.time.Instant.ofEpochMilli(config.startupTimestampMs).toString();
         if (config.resumeLostPositionsFromEarliest) {
-            LOG.warn("Starting from {}: the queue no longer retains all of it; these channels start from their earliest "
-                    + "retained record, what was deleted before it is not replicated: {}", start, lost);
+            LOG.warn("The queue no longer retains where these channels were to start; they start from their earliest "
+                    + "retained record, what was deleted before it is not replicated: {}", lost);
             return;
         }
-        throw new ConfigException("startup.timestamp", start + " is before what the queue retains: " + String.join("; ", lost),
-                "Use a later startup.timestamp, or set startup.onLostPosition: earliest to start those channels from "
-                        + "their earliest retained record (what was deleted is not replicated)");
+        throw new ConfigException(key, "the queue no longer retains where these channels were to start: "
+                + String.join("; ", lost), otherFix + ", or set startup.onLostPosition: earliest to start those "
+                + "channels from their earliest retained record (what was deleted is not replicated)");
     }
 
     /**
      * The given Kafka offsets, checked against what each channel retains: a channel without a
      * topic or an offset past its end is not a position of this source; an offset below the
-     * earliest retained one is refused, naming the channel and the lost range, unless
-     * {@code startup.onLostPosition: earliest} accepts the gap (that channel then starts there).
+     * earliest retained one is a gap ({@link #acceptGapOrRefuse}), accepted by starting there.
      */
     private static Map<String, Long> retainedOffsets(CdcConfig config) {
         Map<String, Long> offsets = new java.util.TreeMap<>(config.startupPositions.kafkaOffsets());
-        Map<String, long[]> ranges;
-        try {
-            ranges = KafkaAccessCheck.retainedRanges(config.kafkaAddress, config.kafkaProperties, offsets.keySet(),
-                    SUBMISSION_CHECK_TIMEOUT);
-        } catch (KafkaAccessCheck.AccessException e) {
-            throw new ConfigException("sourceConfig.kafka.address", e.getMessage(),
-                    "Set it to the source Milvus's Kafka (its kafka.brokerList), e.g. 127.0.0.1:9092");
-        }
+        Map<String, long[]> ranges = KafkaAccessCheck.retainedRanges(config.kafkaAddress, config.kafkaProperties,
+                offsets.keySet(), SUBMISSION_CHECK_TIMEOUT);
+        String fix = "Take the positions from this source (its etcd's channel checkpoints, or the backup made of it)";
         List<String> lost = new java.util.ArrayList<>();
         for (Map.Entry<String, Long> e : offsets.entrySet()) {
             long[] range = ranges.get(e.getKey());
-            String fix = "Take the positions from this source (its etcd's channel checkpoints, or the backup made of it)";
             if (range == null) {
                 throw new ConfigException("startup.positions", "channel " + e.getKey() + " does not exist on Kafka at "
                         + config.kafkaAddress, fix);
@@ -157,15 +151,7 @@ public final class CdcPipeline {
                 e.setValue(range[0]);
             }
         }
-        if (!lost.isEmpty()) {
-            if (!config.resumeLostPositionsFromEarliest) {
-                throw new ConfigException("startup.positions", "the queue no longer retains these positions: "
-                        + String.join("; ", lost), "Set startup.onLostPosition: earliest to start those channels from "
-                        + "their earliest retained record (what was deleted is not replicated), or use newer positions");
-            }
-            LOG.warn("The queue no longer retains these positions; those channels start from their earliest retained "
-                    + "record, what was deleted is not replicated: {}", lost);
-        }
+        acceptGapOrRefuse(config, "startup.positions", lost, "Use newer positions");
         return offsets;
     }
 

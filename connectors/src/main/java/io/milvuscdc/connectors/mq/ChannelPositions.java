@@ -31,7 +31,6 @@ public final class ChannelPositions implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern VIRTUAL = Pattern.compile("(.+)_\\d+v\\d+");
     private static final Pattern PULSAR_TEXT = Pattern.compile("(\\d+):(\\d+)(?::(-?\\d+))?(?::(-?\\d+))?");
-    private static final int TSO_LOGICAL_BITS = 18;
 
     /** A position that cannot be read; the message names the channel. */
     public static final class InvalidPositionException extends IllegalArgumentException {
@@ -80,13 +79,13 @@ public final class ChannelPositions implements Serializable {
             throw new InvalidPositionException("channel " + channel + " has an empty position");
         }
         byte[] id;
+        Matcher pulsarText = PULSAR_TEXT.matcher(value);
         if (value.matches("\\d+") && queue == Queue.KAFKA) {
             id = kafkaId(Long.parseLong(value));
-        } else if (PULSAR_TEXT.matcher(value).matches() && queue == Queue.PULSAR) {
-            Matcher m = PULSAR_TEXT.matcher(value);
-            m.matches();
-            addPulsar(physical, new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-                    m.group(3) == null ? -1 : Long.parseLong(m.group(3)), m.group(4) == null ? -1 : Long.parseLong(m.group(4))});
+        } else if (queue == Queue.PULSAR && pulsarText.matches()) {
+            addPulsar(physical, new long[] {Long.parseLong(pulsarText.group(1)), Long.parseLong(pulsarText.group(2)),
+                    pulsarText.group(3) == null ? -1 : Long.parseLong(pulsarText.group(3)),
+                    pulsarText.group(4) == null ? -1 : Long.parseLong(pulsarText.group(4))});
             return;
         } else {
             byte[] bytes;
@@ -102,7 +101,7 @@ public final class ChannelPositions implements Serializable {
                 if (!position.getMsgID().isEmpty()) {
                     id = position.getMsgID().toByteArray();
                     if (position.getTimestamp() > 0) {
-                        long millis = position.getTimestamp() >>> TSO_LOGICAL_BITS;
+                        long millis = io.milvuscdc.connectors.event.Tso.toMillis(position.getTimestamp());
                         fallbackTimestampMs = fallbackTimestampMs < 0 ? millis : Math.min(fallbackTimestampMs, millis);
                     }
                 }

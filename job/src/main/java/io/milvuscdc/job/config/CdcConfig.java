@@ -72,7 +72,6 @@ public final class CdcConfig implements Serializable {
     /** PEM of the CA that signed a {@code pulsar+ssl://} broker's certificate; null: the JVM's trust store. */
     public String pulsarTlsTrustCertsPath;
     public String pulsarServiceUrl;
-    /** The Pulsar admin (web) URL: the dead-letter producer's topic lookups. */
     public String pulsarTenant = "public";
     public String pulsarNamespace = "default";
     public String pulsarAuthPlugin;
@@ -504,8 +503,6 @@ public final class CdcConfig implements Serializable {
         }
     }
 
-    /** A source TSO is its physical milliseconds shifted left by 18 logical bits. */
-    private static final int TSO_LOGICAL_BITS = 18;
     /** Epoch milliseconds stay below this until the year 5138; a TSO of today is above 4 * 10^17. */
     private static final long LARGEST_EPOCH_MILLIS = 100_000_000_000_000L;
 
@@ -537,7 +534,7 @@ public final class CdcConfig implements Serializable {
             } catch (NumberFormatException e) {
                 throw new ConfigException("startup.timestamp", "'" + text + "' is too large for a time", fix);
             }
-            millis = number >= LARGEST_EPOCH_MILLIS ? number >>> TSO_LOGICAL_BITS : number;
+            millis = number >= LARGEST_EPOCH_MILLIS ? io.milvuscdc.connectors.event.Tso.toMillis(number) : number;
         } else {
             try {
                 millis = java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();

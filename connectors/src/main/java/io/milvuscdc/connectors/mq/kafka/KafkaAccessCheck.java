@@ -9,10 +9,13 @@ import org.apache.kafka.common.TopicPartition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -60,24 +63,15 @@ public final class KafkaAccessCheck {
         try (Admin admin = Admin.create(adminProperties(bootstrapServers, properties, timeout))) {
             List<String> topics = call(bootstrapServers, timeout, () -> admin.listTopics().names()).stream()
                     .filter(t -> channels.matcher(t).matches()).sorted().toList();
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
-            call(bootstrapServers, timeout, () -> admin.describeTopics(topics).allTopicNames()).forEach((topic, d) ->
-                    d.partitions().forEach(p -> {
-                        TopicPartition tp = new TopicPartition(topic, p.partition());
-                        earliest.put(tp, OffsetSpec.earliest());
-                        atTime.put(tp, OffsetSpec.forTimestamp(epochMillis));
-                    }));
-            Map<TopicPartition, ListOffsetsResultInfo> first = call(bootstrapServers, timeout,
-                    () -> admin.listOffsets(earliest).all());
-            Map<TopicPartition, ListOffsetsResultInfo> from = call(bootstrapServers, timeout,
-                    () -> admin.listOffsets(atTime).all());
+            Map<String, ListOffsetsResultInfo> first = offsets(admin, bootstrapServers, timeout, topics, OffsetSpec.earliest());
+            Map<String, ListOffsetsResultInfo> from = offsets(admin, bootstrapServers, timeout, topics,
+                    OffsetSpec.forTimestamp(epochMillis));
             List<String> lost = new ArrayList<>();
-            first.keySet().stream().sorted(java.util.Comparator.comparing(TopicPartition::toString)).forEach(tp -> {
-                long start = first.get(tp).offset();
-                ListOffsetsResultInfo at = from.get(tp);
+            first.forEach((channel, earliest) -> {
+                long start = earliest.offset();
+                ListOffsetsResultInfo at = from.get(channel);
                 if (start > 0 && at != null && at.offset() == start) {
-                    lost.add("channel " + tp.topic() + " (partition " + tp.partition() + "): offsets 0 to " + (start - 1)
+                    lost.add("channel " + channel + " (partition 0): offsets 0 to " + (start - 1)
                             + " deleted, the earliest retained (" + start + ") written at "
                             + Instant.ofEpochMilli(at.timestamp()));
                 }
@@ -87,29 +81,31 @@ public final class KafkaAccessCheck {
     }
 
     /**
-     * Each channel's retained range, {@code [earliest, end]} offsets, for the channels of
-     * {@code offsets}; a channel with no topic is absent.
+     * Each channel's retained range, {@code [earliest, end]} offsets, for {@code channelNames};
+     * a channel with no topic is absent.
      */
     public static Map<String, long[]> retainedRanges(String bootstrapServers, Map<String, String> properties,
-                                                     java.util.Collection<String> channelNames, Duration timeout) {
+                                                     Collection<String> channelNames, Duration timeout) {
         try (Admin admin = Admin.create(adminProperties(bootstrapServers, properties, timeout))) {
-            java.util.Set<String> existing = call(bootstrapServers, timeout, () -> admin.listTopics().names());
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (String channel : channelNames) {
-                if (existing.contains(channel)) {
-                    earliest.put(new TopicPartition(channel, 0), OffsetSpec.earliest());
-                    latest.put(new TopicPartition(channel, 0), OffsetSpec.latest());
-                }
-            }
-            Map<TopicPartition, ListOffsetsResultInfo> first = call(bootstrapServers, timeout,
-                    () -> admin.listOffsets(earliest).all());
-            Map<TopicPartition, ListOffsetsResultInfo> end = call(bootstrapServers, timeout,
-                    () -> admin.listOffsets(latest).all());
-            Map<String, long[]> ranges = new java.util.TreeMap<>();
-            first.forEach((tp, info) -> ranges.put(tp.topic(), new long[] {info.offset(), end.get(tp).offset()}));
+            Set<String> existing = call(bootstrapServers, timeout, () -> admin.listTopics().names());
+            List<String> channels = channelNames.stream().filter(existing::contains).toList();
+            Map<String, ListOffsetsResultInfo> first = offsets(admin, bootstrapServers, timeout, channels, OffsetSpec.earliest());
+            Map<String, ListOffsetsResultInfo> end = offsets(admin, bootstrapServers, timeout, channels, OffsetSpec.latest());
+            Map<String, long[]> ranges = new TreeMap<>();
+            first.forEach((channel, info) -> ranges.put(channel, new long[] {info.offset(), end.get(channel).offset()}));
             return ranges;
         }
+    }
+
+    /** One offset of each channel (a Milvus channel is a topic of one partition), sorted by channel. */
+    private static Map<String, ListOffsetsResultInfo> offsets(Admin admin, String bootstrapServers, Duration timeout,
+                                                              Collection<String> channels, OffsetSpec spec) {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        channels.forEach(c -> request.put(new TopicPartition(c, 0), spec));
+        Map<String, ListOffsetsResultInfo> result = new TreeMap<>();
+        call(bootstrapServers, timeout, () -> admin.listOffsets(request).all())
+                .forEach((tp, info) -> result.put(tp.topic(), info));
+        return result;
     }
 
     private static Properties adminProperties(String bootstrapServers, Map<String, String> properties, Duration timeout) {

@@ -124,7 +124,7 @@ public final class MetaSourceReader implements SourceReader<ChangeRecord, MetaSp
             long completeAt = completeAtMs;
             if (completeAt != Long.MIN_VALUE) {
                 output.emitWatermark(new org.apache.flink.api.common.eventtime.Watermark(
-                        (completeAt - CATALOG_LAG.toMillis()) << 18));
+                        io.milvuscdc.connectors.event.Tso.ofMillis(completeAt - CATALOG_LAG.toMillis())));
             }
             synchronized (this) {
                 if (watched.isEmpty()) {
