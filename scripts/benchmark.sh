@@ -8,7 +8,7 @@
 #   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000]
 #                        [--lag-seconds S] [--checkpoint-seconds C] [--profile]
 #                        [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R]
-#                        [--parts catchup,live,scale,many]
+#                        [--parts catchup,live,snapshot,scale,many]
 #
 # --scale repeats the catch-up (the rows spread over 4 collections) at each job parallelism x
 # number of TaskManagers, each on a cluster of its own. --collections creates N collections
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rows|--dim|--batch|--clients|--lag-rates|--lag-seconds|--checkpoint-seconds|--scale|--collections|--rows-per-collection|--parts) args+=("$1" "$2"); shift 2 ;;
     --profile) args+=("$1"); shift ;;
-    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R] [--parts catchup,live,scale,many]" >&2; exit 2 ;;
+    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R] [--parts catchup,live,snapshot,scale,many]" >&2; exit 2 ;;
   esac
 done
 . scripts/lib/test-main.sh

@@ -10,7 +10,9 @@
 #
 # --fault picks what is killed, in turn, K times in all: taskmanager (the default), or a server
 # down for --outage seconds: target-down, target-denies-writes (its quota), source-down, kafka-down, etcd-down, pulsar-down (the job
-# then reads the source Milvus on Pulsar). The job's targetConfig.retryTimeout is --retry-timeout.
+# then reads the source Milvus on Pulsar), or upgrade (flink stop --savepointPath, writes go on
+# for --outage seconds, flink run -s at parallelism 4, then 2, in turn). The job's
+# targetConfig.retryTimeout is --retry-timeout.
 # E.g. --fault etcd-down,kafka-down,source-down,target-down --kills 8 --outage 120
 #
 # --delivery is the job's delivery mode (exactly-once by default).

@@ -14,9 +14,12 @@ cluster=target/demo-flink
 rows=5000
 queue=${DEMO_QUEUE:-kafka}
 
+# The shipped verifier, in the client's JVM (-t local: the job holds the cluster's slots; free ports for its
+# own blob server and REST endpoint, the cluster's being taken).
 check() {
-  java -cp "job/target/test-classes:$(cat job/target/test-classpath.txt)" io.milvuscdc.job.chaos.ReplicaCheck \
-    "$stack/stack.json" demo_docs "$rows" "$queue" 2>/dev/null
+  python3 scripts/flink_cluster.py flink --dir "$cluster" -- run -t local -Dblob.server.port=0 -Drest.bind-port=0 job/target/milvus-cdc-job.jar verify \
+    --config target/demo/cdc.yaml --recheck-after 0s --report target/demo/verify.json 2>/dev/null \
+    | grep -E '^(EQUAL|DIFFERENT|UNLOADED|    )'
 }
 if [ "${1:-}" = --check ]; then
   check
@@ -66,6 +69,8 @@ sourceConfig:
     metaSubPath: meta
   replicateChan: $(json "d['$source']['channelPrefix']")-replicate-msg
 $mq
+  milvus:
+    uri: $(json "d['$source']['uri']")
 targetConfig:
   uri: $(json "d['targetMilvus']['uri']")
 startup:

@@ -58,11 +58,13 @@ if [ ! -f "$STACK/pulsar/lib/.complete" ]; then
   mvn -B -q -f scripts/pulsar/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$STACK/pulsar/lib"
   touch "$STACK/pulsar/lib/.complete"
 fi
-if [ ! -f "$STACK/flink/lib/.complete" ]; then
+# The marker holds the pom's checksum: a changed class path is installed again.
+flink_pom_sum=$(sha256sum scripts/flink/pom.xml | cut -d' ' -f1)
+if [ "$(cat "$STACK/flink/lib/.complete" 2>/dev/null)" != "$flink_pom_sum" ]; then
   echo "== installing the Flink 1.20 standalone cluster class path into $STACK/flink/lib"
   rm -rf "$STACK/flink/lib"
   mvn -B -q -f scripts/flink/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
     -DoutputDirectory="$PWD/$STACK/flink/lib"
-  touch "$STACK/flink/lib/.complete"
+  echo "$flink_pom_sum" > "$STACK/flink/lib/.complete"
 fi
 echo "== stack installed in $STACK"

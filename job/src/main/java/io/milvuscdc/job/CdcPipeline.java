@@ -3,6 +3,7 @@ package io.milvuscdc.job;
 import io.milvuscdc.connectors.deadletter.DeadLetter;
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
+import io.milvuscdc.connectors.event.Tso;
 import io.milvuscdc.connectors.meta.source.EtcdAccessCheck;
 import io.milvuscdc.connectors.meta.source.MetaSourceConfig;
 import io.milvuscdc.connectors.meta.source.MilvusMetaSource;
@@ -11,8 +12,10 @@ import io.milvuscdc.connectors.mq.kafka.KafkaAccessCheck;
 import io.milvuscdc.connectors.mq.kafka.MilvusKafkaSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.MilvusPulsarSourceBuilder;
 import io.milvuscdc.connectors.mq.pulsar.PulsarAccessCheck;
+import io.milvuscdc.connectors.mq.pulsar.PulsarRetention;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
+import io.milvuscdc.connectors.snapshot.source.MilvusSnapshotSource;
 import io.milvuscdc.connectors.tls.TlsHandshake;
 import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException;
@@ -23,10 +26,12 @@ import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.deadletter.DeadLetterOutput;
 import io.milvuscdc.job.sequencer.CollectionSequencer;
 import io.milvuscdc.job.sequencer.TargetNameSequencer;
+import io.milvuscdc.job.snapshot.InitialSnapshotPlan;
 
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -34,6 +39,8 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
 
 import java.time.Duration;
 import java.util.List;
@@ -53,6 +60,13 @@ public final class CdcPipeline {
     public static final String UID_SEQUENCER = "collection-sequencer";
     public static final String UID_NAME_SEQUENCER = "target-name-sequencer";
     public static final String UID_SINK = "milvus-sink";
+    public static final String UID_SNAPSHOT_SOURCE = "milvus-initial-snapshot";
+
+    /**
+     * Source rows per key range of the initial snapshot: the unit of its parallelism and progress,
+     * read in one answer (768-dim rows: about 6 MB).
+     */
+    static final int SNAPSHOT_RANGE_ROWS = 2_000;
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CdcPipeline.class);
 
@@ -80,7 +94,7 @@ public final class CdcPipeline {
         config.kafkaProperties.forEach(kafka::setProperty);
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             kafka.setStartFromEarliest();
-        } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+        } else if (config.startsFromTimestamp()) {
             kafka.setStartFromTimestamp(config.startupTimestampMs);
         }
         kafka.setResumeLostPositionsFromEarliest(config.resumeLostPositionsFromEarliest);
@@ -90,7 +104,7 @@ public final class CdcPipeline {
                         + "without collections; otherwise check sourceConfig.replicateChan (the source's "
                         + "msgChannel.chanNamePrefix.cluster + -replicate-msg)", config.kafkaAddress, kafka.topicPattern());
             }
-            if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+            if (config.startsFromTimestamp()) {
                 acceptGapOrRefuse(config, "startup.timestamp", KafkaAccessCheck.retentionAfter(config.kafkaAddress,
                         config.kafkaProperties, kafka.topicPattern(), config.startupTimestampMs, SUBMISSION_CHECK_TIMEOUT),
                         "Use a later startup.timestamp");
@@ -172,14 +186,39 @@ public final class CdcPipeline {
                         + Integer.toHexString(config.targetUri.hashCode()));
         if (config.startupMode == CdcConfig.StartupMode.EARLIEST) {
             pulsar.setStartFromEarliest();
-        } else if (config.startupMode == CdcConfig.StartupMode.TIMESTAMP) {
+        } else if (config.startsFromTimestamp()) {
             pulsar.setStartFromTimestamp(config.startupTimestampMs);
-        } else if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
-            pulsar.setStartFromMessageIds(config.startupPositions.pulsarMessageIds(),
-                    config.startupPositions.fallbackTimestampMs());
         }
         checkPulsarAccess(config, pulsar.replicateTopic());
+        if (config.startupMode == CdcConfig.StartupMode.POSITIONS) {
+            pulsar.setStartFromMessageIds(retainedMessageIds(config, pulsar.namespaceTopicPrefix()),
+                    config.startupPositions.fallbackTimestampMs());
+        }
         return pulsar;
+    }
+
+    /**
+     * The given Pulsar message ids, checked against each channel's first retained message: a
+     * channel holding nothing is not a channel of this source; a position before the first
+     * retained message is a gap ({@link #acceptGapOrRefuse}), accepted by starting there.
+     */
+    private static Map<String, long[]> retainedMessageIds(CdcConfig config, String namespaceTopicPrefix) {
+        PulsarRetention.Checked checked;
+        try (PulsarClient client = PulsarAccessCheck.connect(config.pulsarServiceUrl, config.pulsarAuthPlugin,
+                config.pulsarAuthParams, config.pulsarTlsTrustCertsPath, SUBMISSION_CHECK_TIMEOUT)) {
+            checked = PulsarRetention.check(client, namespaceTopicPrefix, config.startupPositions.pulsarMessageIds(),
+                    SUBMISSION_CHECK_TIMEOUT);
+        } catch (PulsarClientException | IllegalStateException e) {
+            throw new ConfigException("sourceConfig.pulsar.address", "cannot read the channels of startup.positions: "
+                    + e.getMessage(), "Check that the broker is up and the job's credentials may read the channels");
+        }
+        String fix = "Take the positions from this source (its etcd's channel checkpoints, or the backup made of it)";
+        if (!checked.empty().isEmpty()) {
+            throw new ConfigException("startup.positions", "channel " + String.join(", ", checked.empty())
+                    + " holds no message on Pulsar at " + config.pulsarServiceUrl + " (" + namespaceTopicPrefix + ")", fix);
+        }
+        acceptGapOrRefuse(config, "startup.positions", checked.lost(), "Use newer positions");
+        return checked.startIds();
     }
 
     /**
@@ -352,6 +391,21 @@ public final class CdcPipeline {
                 .uid(UID_META_SOURCE)
                 .setParallelism(1);
 
+        InitialSnapshotPlan snapshot = null;
+        if (config.startupMode == CdcConfig.StartupMode.INITIAL) {
+            // A job restored from a savepoint continues the copy its state holds: nothing is planned anew.
+            boolean restoring = env.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent();
+            try {
+                snapshot = restoring ? InitialSnapshotPlan.none(System.currentTimeMillis())
+                        : InitialSnapshotPlan.make(config, System.currentTimeMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while planning the initial snapshot", e);
+            }
+            config.startupTimestampMs = snapshot.startMillis; // the stream starts before the copy
+            LOG.info("Initial snapshot of {} collections; changes from {} on", snapshot.collections.size(),
+                    java.time.Instant.ofEpochMilli(snapshot.startMillis));
+        }
         SingleOutputStreamOperator<ChangeRecord> source = changes(env, config);
         DataStream<ChangeRecord> changes = source
                 // Ticks have moved the watermark in the source: no need to ship them further.
@@ -361,9 +415,20 @@ public final class CdcPipeline {
                 // Chained to the source, so that ticks never cross the network.
                 .setParallelism(source.getParallelism());
 
-        SingleOutputStreamOperator<OperationRecord> perCollection = catalog.union(changes)
+        DataStream<ChangeRecord> events = catalog.union(changes);
+        Map<Long, List<byte[]>> initialCopy = Map.of();
+        Map<Long, Long> initialRows = Map.of();
+        if (snapshot != null) {
+            long tso = Tso.ofMillis(snapshot.startMillis);
+            events = events.union(env.fromSource(new MilvusSnapshotSource(config.sourceMilvus("startup.mode: initial"),
+                            snapshot.collections, SNAPSHOT_RANGE_ROWS, tso),
+                    TimeTickWatermarks.heldBelow(tso), "Initial snapshot (source API)").uid(UID_SNAPSHOT_SOURCE));
+            initialCopy = snapshot.afterCopy;
+            initialRows = snapshot.rows;
+        }
+        SingleOutputStreamOperator<OperationRecord> perCollection = events
                 .keyBy(r -> r.collectionId)
-                .process(new CollectionSequencer(config.selection))
+                .process(new CollectionSequencer(config.selection, initialCopy, initialRows))
                 .uid(UID_SEQUENCER)
                 .name("Collection sequencer");
 

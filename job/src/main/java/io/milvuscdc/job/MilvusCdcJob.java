@@ -1,8 +1,14 @@
 package io.milvuscdc.job;
 
+import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.job.config.CdcConfig;
 import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.deadletter.DeadLetterReader;
+import io.milvuscdc.job.verify.FlinkRangeRunner;
+import io.milvuscdc.job.verify.VerificationFailedException;
+import io.milvuscdc.job.verify.Verifier;
+import io.milvuscdc.job.verify.VerifyOptions;
+import io.milvuscdc.job.verify.VerifyReport;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
@@ -28,6 +34,9 @@ public final class MilvusCdcJob {
             // The message names the key and the fix: first and alone, before Flink's client prints the trace.
             System.err.println("milvus-cdc: " + e.getMessage());
             throw e;
+        } catch (VerificationFailedException e) {
+            System.err.println("milvus-cdc verify: " + e.getMessage());
+            throw e;
         }
     }
 
@@ -39,6 +48,10 @@ public final class MilvusCdcJob {
                 throw new ConfigException("--config", "missing", "Run with dead-letters --config path/to/cdc.yaml");
             }
             DeadLetterReader.read(CdcConfig.load(Path.of(params.get("config"))), System.out::println);
+            return;
+        }
+        if (args.length > 0 && args[0].equals("verify")) {
+            verify(VerifyOptions.parse(java.util.Arrays.copyOfRange(args, 1, args.length)));
             return;
         }
         Map<String, String> params = parseArgs(args);
@@ -62,6 +75,29 @@ public final class MilvusCdcJob {
         System.out.println("Starting " + config);
         CdcPipeline.build(env, config);
         env.execute("Milvus CDC " + config.channelPrefix + " -> " + config.targetUri);
+    }
+
+    /**
+     * Compares source and target (a bounded batch job for the rows), prints and writes the report;
+     * ends with {@link VerificationFailedException} (a non-zero exit of {@code flink run}) when they differ.
+     */
+    static VerifyReport verify(VerifyOptions options) throws Exception {
+        CdcConfig config = CdcConfig.load(options.config);
+        MilvusTargetConfig source = config.sourceMilvus("verify");
+        MilvusTargetConfig target = config.targetMilvus();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        VerifyReport report = new Verifier(source, target, config.selection, options,
+                new FlinkRangeRunner(env, source, target,
+                        "Milvus CDC verify " + source.uri() + " -> " + target.uri())).run();
+        System.out.println(report.text());
+        Verifier.write(report, options.report);
+        System.out.println("Report: " + options.report.toAbsolutePath());
+        if (!report.equal()) {
+            throw new VerificationFailedException(report.differingCollections() + " of " + report.collections.size()
+                    + " collections differ between " + source.uri() + " and " + target.uri() + "; report "
+                    + options.report.toAbsolutePath());
+        }
+        return report;
     }
 
     /** {@code --key value} pairs. */

@@ -44,6 +44,7 @@ class BenchmarkITCase {
         assertEquals(0, figures.at("/catchUp/restarts").asLong(), figures.toPrettyString());
         assertEquals(0, figures.at("/scaleOut/4x2/restarts").asLong(), figures.toPrettyString());
         assertEquals(0, figures.at("/manyCollections/restarts").asLong(), figures.toPrettyString());
+        assertEquals(0, figures.at("/snapshot/restarts").asLong(), figures.toPrettyString());
         for (String figure : List.of("/ceiling/best", "/catchUp/rowsPerSecond", "/catchUp/ratioToCeiling",
                 "/catchUp/rowsPerCpuSecond", "/catchUp/taskManagerPeakRssMiB", "/catchUp/checkpoints",
                 "/live/targetRowsPerSecond", "/live/lastRowDelaySeconds",
@@ -51,7 +52,7 @@ class BenchmarkITCase {
                 "/lag/exactly-once/ddl/createPartitionSeconds", "/lag/at-least-once/100 rows~1s/p99Seconds",
                 "/lag/at-least-once/ddl/createCollectionSeconds", "/lag/at-least-once/ddl/createPartitionSeconds",
                 "/scaleOut/4x2/rowsPerSecond", "/scaleOut/4x2/rowsPerCpuSecond", "/manyCollections/allOnTargetSeconds",
-                "/manyCollections/taskManagerPeakRssMiB")) {
+                "/manyCollections/taskManagerPeakRssMiB", "/snapshot/rowsPerSecond", "/snapshot/ratioToCeiling")) {
             assertTrue(figures.at(figure).asDouble() > 0, figure + " measured:\n" + figures.toPrettyString());
         }
     }

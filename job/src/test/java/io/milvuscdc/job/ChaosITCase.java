@@ -32,12 +32,42 @@ class ChaosITCase {
         run(stack, MilvusSink.Delivery.AT_LEAST_ONCE, Long.getLong("chaos.seed", 42) + 1, "chaos-at-least-once");
     }
 
+    /**
+     * Upgrades as an operator makes them, while writers run: {@code flink stop --savepointPath},
+     * writes while the job is stopped, {@code flink run -s} at parallelism 4, then again back to 2.
+     */
+    @Test
+    void theTargetEqualsTheSourceAcrossSavepointUpgradesThatChangeTheParallelism(MilvusStack stack) throws Exception {
+        ChaosRun.Options options = options(Long.getLong("chaos.seed", 42) + 2, MilvusSink.Delivery.EXACTLY_ONCE);
+        options.faults = java.util.List.of(ChaosRun.Fault.UPGRADE);
+        options.kills = 2;
+        options.outage = java.time.Duration.ofSeconds(5);
+        ChaosRun.Outcome outcome = run(stack, options, "chaos-upgrade");
+        // The job after two upgrades reports its per-collection metrics through REST and Prometheus.
+        outcome.restMetrics.stream().limit(8).forEach(System.out::println);
+        outcome.prometheus.stream().limit(8).forEach(System.out::println);
+        assertTrue(outcome.restMetrics.stream().anyMatch(m -> m.contains(".rowsUpserted = ") && !m.endsWith("= 0")),
+                "REST: rows upserted per collection: " + outcome.restMetrics);
+        assertTrue(outcome.restMetrics.stream().anyMatch(m -> m.contains(".replicationLagMs = ")),
+                "REST: a lag per collection: " + outcome.restMetrics);
+        assertTrue(outcome.prometheus.stream().anyMatch(l -> l.contains("_rowsUpserted{") && l.contains("database=\"")
+                        && !l.endsWith(" 0.0")), "Prometheus: rows upserted per collection: " + outcome.prometheus);
+    }
+
     private static void run(MilvusStack stack, MilvusSink.Delivery delivery, long seed, String dir) throws Exception {
+        run(stack, options(seed, delivery), dir);
+    }
+
+    private static ChaosRun.Options options(long seed, MilvusSink.Delivery delivery) {
         ChaosRun.Options options = new ChaosRun.Options();
         options.seed = seed;
         options.rows = Long.getLong("chaos.rows", 1_500);
         options.kills = Integer.getInteger("chaos.kills", 3);
         options.delivery = delivery;
+        return options;
+    }
+
+    private static ChaosRun.Outcome run(MilvusStack stack, ChaosRun.Options options, String dir) throws Exception {
         Path root = MilvusStack.projectRoot();
         Path jar = root.resolve("job/target/milvus-cdc-job.jar");
         assertTrue(Files.isRegularFile(jar), "the shaded jar is built in the package phase, before integration tests");
@@ -45,5 +75,6 @@ class ChaosITCase {
         outcome.report.forEach(System.out::println);
         assertTrue(outcome.kills >= options.kills, "kills: " + outcome.kills);
         assertTrue(outcome.passed(), String.join("\n", outcome.report));
+        return outcome;
     }
 }

@@ -47,6 +47,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
@@ -161,6 +162,8 @@ class DeadLetterITCase {
 
             assertEquals(3, counter(job, "deadLettered"), "the sequencer's counter");
             assertEquals(letters.size() - 3, counter(job, "operationsDeadLettered"), "the sink's counter");
+            assertEquals(letters.size() - 3, collectionCounter(job, altered, "operationsDeadLettered"),
+                    "the sink's counter of " + altered);
             assertEquals(0, MilvusTables.count(target, altered), "the refused rows are in the dead letters, not the target");
         } finally {
             job.cancel().get();
@@ -205,9 +208,21 @@ class DeadLetterITCase {
         return positions;
     }
 
+    /** The operators' counter {@code name}, summed over subtasks (the per-collection groups' left out). */
     private static long counter(JobClient job, String name) {
         long sum = 0;
-        for (Metric m : METRICS.findMetrics(job.getJobID(), name).values()) {
+        for (Map.Entry<String, Metric> m : METRICS.findMetrics(job.getJobID(), name).entrySet()) {
+            if (!m.getKey().contains(".collection.")) {
+                sum += ((Counter) m.getValue()).getCount();
+            }
+        }
+        return sum;
+    }
+
+    /** The counter {@code name} of the per-collection group of {@code collection}. */
+    private static long collectionCounter(JobClient job, String collection, String name) {
+        long sum = 0;
+        for (Metric m : METRICS.findMetrics(job.getJobID(), ".collection." + collection + "." + name).values()) {
             sum += ((Counter) m).getCount();
         }
         return sum;

@@ -37,6 +37,11 @@ final class ReplicationHarness {
      * adds top-level sections.
      */
     static CdcConfig config(MilvusStack stack, Queue queue, String... extraYaml) {
+        return CdcConfig.parse(yaml(stack, queue, extraYaml));
+    }
+
+    /** The text of {@link #config}. */
+    static String yaml(MilvusStack stack, Queue queue, String... extraYaml) {
         MilvusStack.Milvus source = stack.source(queue);
         String mq = queue == Queue.PULSAR
                 ? String.join("\n",
@@ -57,6 +62,8 @@ final class ReplicationHarness {
                 "    metaSubPath: " + source.metaSubPath(),
                 "  replicateChan: " + source.channelPrefix() + "-replicate-msg",
                 mq,
+                "  milvus:",
+                "    uri: " + source.uri(),
                 "targetConfig:",
                 "  uri: " + stack.target().uri(),
                 "checkpointInterval: 1s",
@@ -64,7 +71,7 @@ final class ReplicationHarness {
         for (String line : extraYaml) {
             yaml.append('\n').append(line);
         }
-        return CdcConfig.parse(yaml.toString());
+        return yaml.toString();
     }
 
     /** One TaskManager with two slots: the job runs with parallelism 2 (the Pulsar source with 1). */
@@ -109,6 +116,34 @@ final class ReplicationHarness {
                 what + ": " + e.getMessage());
         org.junit.jupiter.api.Assertions.assertTrue(seconds < 15, what + " took " + seconds + " s");
         return e;
+    }
+
+    /**
+     * Runs the shipped verifier (in this JVM, no recheck delay) until it finds the target equal to
+     * the source over {@code collections} selected collections; fails with its last report.
+     */
+    static io.milvuscdc.job.verify.VerifyReport awaitVerifierEqual(CdcConfig config, int collections) throws Exception {
+        io.milvuscdc.job.verify.VerifyOptions options = io.milvuscdc.job.verify.VerifyOptions.parse(
+                new String[]{"--config", "unused", "--recheck-after", "0s"});
+        java.util.concurrent.atomic.AtomicReference<io.milvuscdc.job.verify.VerifyReport> last =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            waitUntil("the verifier finds the target equal to the source", () -> {
+                try {
+                    io.milvuscdc.job.verify.VerifyReport report = io.milvuscdc.job.verify.Verifier.inThisJvm(
+                            config.sourceMilvus("test"), config.targetMilvus(), config.selection, options).run();
+                    last.set(report);
+                    return report.equal() && report.collections.size() == collections;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; the last report:\n"
+                    + (last.get() == null ? "none" : last.get().text()), e);
+        }
+        System.out.println(last.get().text());
+        return last.get();
     }
 
     /** Waits with Flink's test utility; a failing call counts as "not yet". */

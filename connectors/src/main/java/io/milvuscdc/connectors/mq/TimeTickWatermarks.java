@@ -51,6 +51,24 @@ public final class TimeTickWatermarks {
                 .withTimestampAssigner((record, recordTimestamp) -> record.timestamp);
     }
 
+    /**
+     * For the initial snapshot: its rows carry the moment the stream starts from, and the
+     * watermark stays just below it until the copy ends (then the source finishes and leaves it
+     * to the others): nothing the watermark orders overtakes the copy.
+     */
+    public static WatermarkStrategy<ChangeRecord> heldBelow(long tso) {
+        return WatermarkStrategy.<ChangeRecord>forGenerator(ctx -> new WatermarkGenerator<>() {
+            @Override
+            public void onEvent(ChangeRecord event, long eventTimestamp, WatermarkOutput output) {
+            }
+
+            @Override
+            public void onPeriodicEmit(WatermarkOutput output) {
+                output.emitWatermark(new org.apache.flink.api.common.eventtime.Watermark(tso - 1));
+            }
+        }).withTimestampAssigner((record, recordTimestamp) -> record.timestamp);
+    }
+
     static final class TickGenerator implements WatermarkGenerator<ChangeRecord> {
         private final RelativeClock clock;
         private long latestTick = Long.MIN_VALUE;

@@ -41,7 +41,7 @@ public final class CdcConfig implements Serializable {
             "detectDeadLock");
     private static final Set<String> SOURCE_KEYS = Set.of("etcd", "etcdAddress", "etcdRootPath", "etcdMetaSubPath",
             "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
-            "channelPrefix", "dmlChannelName", "kafka", "pulsar");
+            "channelPrefix", "dmlChannelName", "kafka", "pulsar", "milvus");
 
     /** The source Milvus's message queue (its {@code mq.type}). */
     public enum Queue { KAFKA, PULSAR }
@@ -50,7 +50,12 @@ public final class CdcConfig implements Serializable {
     public enum DeadLetterOutput { QUEUE, FILE }
 
     /** Where a job without a checkpoint starts. */
-    public enum StartupMode { LATEST, EARLIEST, TIMESTAMP, POSITIONS }
+    public enum StartupMode { LATEST, EARLIEST, TIMESTAMP, POSITIONS, INITIAL }
+
+    /** Whether the stream starts at {@link #startupTimestampMs}: a given moment, or the initial snapshot's. */
+    public boolean startsFromTimestamp() {
+        return startupMode == StartupMode.TIMESTAMP || startupMode == StartupMode.INITIAL;
+    }
 
     public List<String> etcdEndpoints = new ArrayList<>();
     public String etcdRootPath = "by-dev";
@@ -81,6 +86,10 @@ public final class CdcConfig implements Serializable {
     public String targetToken;
     /** Certificates and server name for an {@code https://} target; null: the JVM's trust store. */
     public TlsSettings targetTls;
+    /** The source Milvus's API: needed by the verifier and the initial snapshot only. */
+    public String sourceMilvusUri;
+    public String sourceMilvusToken;
+    public TlsSettings sourceMilvusTls;
     public Duration targetRetryTimeout = Duration.ofMinutes(10);
     public StartupMode startupMode = StartupMode.LATEST;
     /** With {@link StartupMode#TIMESTAMP}: the first moment replicated, epoch milliseconds. */
@@ -182,6 +191,7 @@ public final class CdcConfig implements Serializable {
         c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);
         c.dmlChannelName = text(source, "dmlChannelName", c.dmlChannelName);
         c.readQueue(source);
+        c.readSourceMilvus(source.get("milvus"));
 
         JsonNode target = targetUri != null && !root.has("targetConfig")
                 ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
@@ -192,11 +202,8 @@ public final class CdcConfig implements Serializable {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
                     "Set it to the target Milvus, e.g. http://127.0.0.1:19530");
         }
-        c.readTargetTls(target.get("dialConfig"));
-        c.targetToken = text(target, "token", null);
-        if (c.targetToken == null && target.has("username")) {
-            c.targetToken = text(target, "username", "") + ":" + text(target, "password", "");
-        }
+        c.targetTls = milvusTls(target.get("dialConfig"), "targetConfig.", c.targetUri);
+        c.targetToken = milvusToken(target);
         c.targetRetryTimeout = duration(target, "retryTimeout", "targetConfig.retryTimeout", c.targetRetryTimeout);
         c.targetRequestTimeout = duration(target, "requestTimeout", "targetConfig.requestTimeout", c.targetRequestTimeout);
         String onRefused = text(target, "onRefused", "fail");
@@ -228,7 +235,7 @@ public final class CdcConfig implements Serializable {
                 c.startupMode = StartupMode.valueOf(mode.toUpperCase());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("startup.mode", "unknown mode '" + mode + "'",
-                        "Use latest, earliest, timestamp or positions");
+                        "Use latest, earliest, timestamp, positions or initial");
             }
             c.startupTimestampMs = startupTimestamp(startup.get("timestamp"), c.startupMode, System.currentTimeMillis());
             c.startupPositions = c.startupPositions(startup.get("positions"));
@@ -433,26 +440,67 @@ public final class CdcConfig implements Serializable {
                 readable(etcd, "tlsKeyPath", p), text(etcd, "serverName", null), "tlsCertPath", "tlsKeyPath", minVersion);
     }
 
-    /** The Go CDC's dial_config of a TLS target, in this file's camelCase. */
-    private void readTargetTls(JsonNode dial) {
+    /** The Go CDC's dial_config of a TLS Milvus (the target's, or the source's), in this file's camelCase. */
+    private static TlsSettings milvusTls(JsonNode dial, String section, String uri) {
         if (dial == null) {
-            return;
+            return null;
         }
-        String p = "targetConfig.dialConfig.";
+        String p = section + "dialConfig.";
         checkKnown(dial, p, Set.of("serverName", "serverPemPath", "caPemPath", "clientPemPath", "clientKeyPath"));
-        if (!targetUri.startsWith("https://")) {
-            throw new ConfigException("targetConfig.uri", "dialConfig is set, but the URI is not https://",
-                    "Use https://host:port for a TLS target, or remove targetConfig.dialConfig");
+        if (!uri.startsWith("https://")) {
+            throw new ConfigException(section + "uri", "dialConfig is set, but the URI is not https://",
+                    "Use https://host:port for a TLS Milvus, or remove " + section + "dialConfig");
         }
         String ca = readable(dial, "caPemPath", p);
         String server = readable(dial, "serverPemPath", p);
         if (ca != null && server != null) {
             throw new ConfigException(p + "serverPemPath", "both caPemPath and serverPemPath are set",
-                    "Set caPemPath (the CA that signed the target's certificate) or serverPemPath (a self-signed "
-                            + "target certificate), not both");
+                    "Set caPemPath (the CA that signed the Milvus's certificate) or serverPemPath (a self-signed "
+                            + "certificate), not both");
         }
-        targetTls = tls(p, ca != null ? ca : server, readable(dial, "clientPemPath", p), readable(dial, "clientKeyPath", p),
+        return tls(p, ca != null ? ca : server, readable(dial, "clientPemPath", p), readable(dial, "clientKeyPath", p),
                 text(dial, "serverName", null), "clientPemPath", "clientKeyPath", null);
+    }
+
+    /** {@code token}, or {@code username}/{@code password} as Milvus's {@code user:password} token; null: none. */
+    private static String milvusToken(JsonNode section) {
+        String token = text(section, "token", null);
+        if (token == null && section.has("username")) {
+            token = text(section, "username", "") + ":" + text(section, "password", "");
+        }
+        return token;
+    }
+
+    /** The source Milvus's API (read by the verifier and the initial snapshot), from {@code sourceConfig.milvus}. */
+    private void readSourceMilvus(JsonNode milvus) {
+        if (milvus == null) {
+            return;
+        }
+        String p = "sourceConfig.milvus.";
+        checkKnown(milvus, p, Set.of("uri", "token", "username", "password", "dialConfig"));
+        sourceMilvusUri = text(milvus, "uri", null);
+        if (sourceMilvusUri == null || !(sourceMilvusUri.startsWith("http://") || sourceMilvusUri.startsWith("https://"))) {
+            throw new ConfigException(p + "uri", "missing or not an http(s) URI",
+                    "Set it to the source Milvus's proxy, e.g. http://127.0.0.1:19530");
+        }
+        sourceMilvusTls = milvusTls(milvus.get("dialConfig"), p, sourceMilvusUri);
+        sourceMilvusToken = milvusToken(milvus);
+    }
+
+    /** How to reach the target Milvus. */
+    public MilvusTargetConfig targetMilvus() {
+        return new MilvusTargetConfig(targetUri, targetToken, targetRetryTimeout, targetRequestTimeout).withTls(targetTls);
+    }
+
+    /** How to reach the source Milvus's API; refused when the configuration does not say. */
+    public MilvusTargetConfig sourceMilvus(String purpose) {
+        if (sourceMilvusUri == null) {
+            throw new ConfigException("sourceConfig.milvus.uri", "missing: " + purpose + " reads the source Milvus through its API",
+                    "Add sourceConfig: {milvus: {uri: http://<source proxy>:19530}} (with token, or username and password, "
+                            + "if it authenticates)");
+        }
+        return new MilvusTargetConfig(sourceMilvusUri, sourceMilvusToken, targetRetryTimeout, targetRequestTimeout)
+                .withTls(sourceMilvusTls);
     }
 
     private static TlsSettings tls(String prefix, String trust, String cert, String key, String serverName,
@@ -630,6 +678,7 @@ public final class CdcConfig implements Serializable {
                 + (etcdPassword == null ? "" : " (auth)") + (etcdTls == null ? "" : " (" + etcdTls + ")")
                 + ", queue=" + queueDescription() + (kafkaProperties.isEmpty() ? "" : " properties " + kafkaProperties.keySet()) + ", channels=" + channelPrefix + "-"
                 + dmlChannelName + "_N, target=" + targetUri + (targetToken == null ? "" : " (token ***)") + (targetTls == null ? "" : " (" + targetTls + ")")
+                + (sourceMilvusUri == null ? "" : ", source API=" + sourceMilvusUri + (sourceMilvusToken == null ? "" : " (token ***)"))
                 + ", selection={" + selection + "}, startup=" + startupMode + ", checkpointInterval=" + checkpointInterval
                 + ", deadLetters=" + (deadLetterOutput == DeadLetterOutput.FILE ? deadLetterPath : "topic " + deadLetterTopic)
                 + ", onRefused=" + onRefused + ", delivery=" + delivery + '}';

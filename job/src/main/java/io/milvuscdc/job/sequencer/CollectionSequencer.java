@@ -5,6 +5,7 @@ import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.event.OperationRecord;
 import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.ChangeEvent;
+import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CollectionCreated;
 import io.milvuscdc.connectors.event.proto.CreatePartition;
 import io.milvuscdc.connectors.event.proto.DropPartition;
@@ -16,6 +17,7 @@ import io.milvuscdc.connectors.event.proto.DropCollection;
 import io.milvuscdc.connectors.event.proto.RowsDeleted;
 import io.milvuscdc.connectors.event.proto.RawChangeEvent;
 import io.milvuscdc.connectors.event.proto.RawRowsInserted;
+import io.milvuscdc.connectors.event.proto.SnapshotRows;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.job.config.Selection;
@@ -64,6 +66,11 @@ import java.util.Set;
  *       replicate channel's database and collection commands, mapped here and ordered
  *       downstream by {@link TargetNameSequencer}.</li>
  *   <li>Undecodable messages go to the dead-letter output, counted and logged.</li>
+ *   <li>The initial snapshot ({@code startup.mode: initial}): a collection it copies takes its
+ *       {@link SnapshotRows} as upserts while its changes from the stream wait (with the events
+ *       that wait for other reasons); once every split of it is copied, its indexes and load
+ *       follow, then the changes that waited, in order. The stream starts before the copy
+ *       began: replayed over the copy, the changes converge to the source.</li>
  * </ul>
  */
 public final class CollectionSequencer extends KeyedProcessFunction<Long, ChangeRecord, OperationRecord> {
@@ -78,6 +85,13 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private static final PrimitiveArrayTypeInfo<byte[]> BYTES = PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
 
     private final TargetNaming naming;
+    /** Source collection id → encoded commands (indexes, load) applied once its initial copy is done. */
+    private final java.util.HashMap<Long, java.util.ArrayList<byte[]>> initialCopy;
+    /** Source collection id → its rows when the copy was planned: the progress lines' total. */
+    private final java.util.HashMap<Long, Long> initialRows;
+
+    private static final int COPYING = 1;
+    private static final int STREAMING = 2;
 
     private transient ValueState<byte[]> collection;
     private transient ValueState<Boolean> dropped;
@@ -96,9 +110,25 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient Counter buffered;
     private transient Counter skipped;
     private transient TimerService timers;
+    /** Whether the initial snapshot still copies this collection (null: not decided yet). */
+    private transient ValueState<Integer> copyState;
+    private transient MapState<String, Boolean> copiedSplits;
+    private transient ListState<byte[]> afterCopy;
+    /** Rows copied so far, and when the first came (epoch ms): the progress lines. */
+    private transient ValueState<long[]> copyProgress;
+    private transient Counter rowsCopied;
 
     public CollectionSequencer(Selection selection) {
+        this(selection, java.util.Map.of(), java.util.Map.of());
+    }
+
+    /** With the collections the initial snapshot copies, what each gets once copied, and its rows when planned. */
+    public CollectionSequencer(Selection selection, java.util.Map<Long, List<byte[]>> initialCopy,
+                               java.util.Map<Long, Long> initialRows) {
         this.naming = new TargetNaming(selection);
+        this.initialCopy = new java.util.HashMap<>();
+        initialCopy.forEach((id, commands) -> this.initialCopy.put(id, new java.util.ArrayList<>(commands)));
+        this.initialRows = new java.util.HashMap<>(initialRows);
     }
 
     @Override
@@ -119,6 +149,15 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 new MapStateDescriptor<>("dropped-channels", Types.STRING, Types.BOOLEAN)));
         partitionDrops = new DropBarrier(getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("dropped-partition-channels", Types.STRING, Types.BOOLEAN)));
+        copyState = getRuntimeContext().getState(new ValueStateDescriptor<>("initial-copy", Types.INT));
+        copiedSplits = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("initial-copy-splits", Types.STRING, Types.BOOLEAN));
+        afterCopy = getRuntimeContext().getListState(new ListStateDescriptor<>("initial-copy-after", BYTES));
+        copyProgress = getRuntimeContext().getState(new ValueStateDescriptor<>("initial-copy-progress",
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        rowsCopied = getRuntimeContext().getMetricGroup().counter("initialSnapshotRows");
+        getRuntimeContext().getMetricGroup().meter("initialSnapshotRowsPerSecond",
+                new org.apache.flink.metrics.MeterView(rowsCopied));
         skipped = getRuntimeContext().getMetricGroup().counter("skippedBySelection");
         deadLettered = getRuntimeContext().getMetricGroup().counter("deadLettered");
         buffered = getRuntimeContext().getMetricGroup().counter("bufferedBeforeCollection");
@@ -187,7 +226,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             return;
         }
         byte[] known = collection.value();
-        if (known == null || pending.count() > 0 || !insert(CollectionCreated.parseFrom(known), raw(record.event), out)) {
+        if (known == null || pending.count() > 0 || copying(record.collectionId)
+                || !insert(CollectionCreated.parseFrom(known), raw(record.event), out)) {
             pending.add(record.event);
             buffered.inc();
         }
@@ -255,9 +295,109 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         }
     }
 
+    /**
+     * Whether the initial snapshot still copies the collection: decided at its first event from the
+     * plan, kept in state from then on (a job restored from a savepoint runs without a plan).
+     */
+    private boolean copying(long collectionId) throws Exception {
+        Integer state = copyState.value();
+        if (state == null) {
+            List<byte[]> commands = initialCopy.get(collectionId);
+            state = commands == null ? STREAMING : COPYING;
+            copyState.update(state);
+            if (commands != null) {
+                afterCopy.update(commands);
+            }
+        }
+        return state == COPYING;
+    }
+
+    /** A change from the stream, which waits while the collection is copied. */
+    private static boolean fromStream(ChangeEvent event) {
+        switch (event.getKindCase()) {
+            case ROWS_INSERTED:
+            case ROWS_DELETED:
+            case SHARD_DROPPED:
+            case PARTITION_DROPPED:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** Copied rows become an upsert; the last split of the collection releases what waited. */
+    private boolean snapshotRows(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out)
+            throws Exception {
+        SnapshotRows rows = event.getSnapshotRows();
+        if (!copying(event.getCollectionId())) {
+            // A split's end replayed after a failover (no rows: those are emitted once).
+            LOG.info("Snapshot split {} of collection id {} ended again after the copy ended ({} rows): ignored",
+                    rows.getSplitId(), event.getCollectionId(), rows.getNumRows());
+            return true;
+        }
+        if (rows.getNumRows() > 0) {
+            progress(created, event.getCollectionId(), rows.getNumRows());
+            out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
+                    .setUpsert(Upsert.newBuilder()
+                            .setPartitionName(partitionName(created, rows.getPartitionName()))
+                            .setNumRows(rows.getNumRows())
+                            .setPrimaryField(rows.getPrimaryField())
+                            .addAllFieldsData(rows.getFieldsDataList()))
+                    .build()));
+        }
+        if (!rows.getSplitDone()) {
+            return true;
+        }
+        copiedSplits.put(rows.getSplitId(), true);
+        int done = 0;
+        for (String ignored : copiedSplits.keys()) {
+            done++;
+        }
+        if (done < rows.getSplitCount()) {
+            return true;
+        }
+        copyState.update(STREAMING);
+        copiedSplits.clear();
+        for (byte[] command : afterCopy.get()) {
+            out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
+                    .setCollectionCommand(CollectionCommand.parseFrom(command)).build()));
+        }
+        afterCopy.clear();
+        LOG.info("Initial snapshot of {}.{} copied ({} key ranges); {} changes since follow", created.getDbName(),
+                created.getCollectionName(), done, pending.count());
+        replayPending(created, out);
+        return true;
+    }
+
+    /** Counts copied rows; logs a progress line at each tenth of the planned rows (rows/s, time left). */
+    private void progress(CollectionCreated created, long collectionId, long rows) throws Exception {
+        rowsCopied.inc(rows);
+        long now = System.currentTimeMillis();
+        long[] p = copyProgress.value();
+        if (p == null) {
+            p = new long[]{0, now};
+        }
+        long before = p[0];
+        p[0] += rows;
+        copyProgress.update(p);
+        long total = initialRows.getOrDefault(collectionId, 0L);
+        if (total > 0 && p[0] * 10 / total > before * 10 / total) {
+            double seconds = Math.max(0.001, (now - p[1]) / 1000.0);
+            double rate = p[0] / seconds;
+            LOG.info("Initial snapshot of {}.{}: {} of {} rows ({}%), {} rows/s, about {} s left", created.getDbName(),
+                    created.getCollectionName(), p[0], total, p[0] * 100 / total, Math.round(rate),
+                    Math.max(0, Math.round((total - p[0]) / rate)));
+        }
+    }
+
     /** Applies one event of a known collection; false when it has to wait. */
     private boolean apply(CollectionCreated created, ChangeEvent event, Collector<OperationRecord> out) throws Exception {
+        if (fromStream(event) && copying(event.getCollectionId())) {
+            return false;
+        }
         switch (event.getKindCase()) {
+            case SNAPSHOT_ROWS:
+                return snapshotRows(created, event, out);
             case ROWS_INSERTED: // rows that waited
                 return insert(created, raw(event.toByteArray()), out);
             case ROWS_DELETED:
@@ -340,7 +480,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         FieldData keys = RawColumns.find(rows.getFieldsDataList(), pk.getName(), pk.getFieldID());
         upserts.inserted(rows.getVchannel(), event.getTimestamp(),
                 keys == null ? IDs.getDefaultInstance() : keysOf(List.of(keys), pk));
-        timers.registerEventTimeTimer(event.getTimestamp());
+        timers.registerEventTimeTimer(event.getTimestamp() + UpsertReassembly.LATE_WINDOW_TSO);
         return true;
     }
 

@@ -74,8 +74,8 @@ public final class BenchmarkRun {
         /** Collections replicated at once (bounded memory), and rows written into each. */
         public int collections = 1_000;
         public int rowsPerCollection = 20;
-        /** The parts to run after the ceiling: catch-up, live (with the delays), scale, many. */
-        public Set<String> parts = Set.of("catchup", "live", "scale", "many");
+        /** The parts to run after the ceiling: catch-up, live (with the delays), snapshot, scale, many. */
+        public Set<String> parts = Set.of("catchup", "live", "snapshot", "scale", "many");
     }
 
     private final MilvusStack stack;
@@ -104,13 +104,16 @@ public final class BenchmarkRun {
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         try {
             double ceiling = ceiling(target);
-            if (options.parts.contains("catchup") || options.parts.contains("live")) {
+            if (options.parts.contains("catchup") || options.parts.contains("live") || options.parts.contains("snapshot")) {
                 try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
                     if (options.parts.contains("catchup")) {
                         catchUp(flink, source, target, ceiling);
                     }
                     if (options.parts.contains("live")) {
                         live(flink, source, target, ceiling);
+                    }
+                    if (options.parts.contains("snapshot")) {
+                        snapshot(flink, source, target, ceiling);
                     }
                 }
             }
@@ -192,6 +195,53 @@ public final class BenchmarkRun {
         row("  TaskManager during catch-up", usage.describe(out));
         row("  checkpoints", describeCheckpoints(out));
         flink.cancel(resumed);
+    }
+
+    // ---------------------------------------------------------------- 2b. initial snapshot
+
+    /**
+     * {@code startup.mode: initial} over a source that already holds the rows: from {@code flink run}
+     * until the target holds them all (it is loaded once its copy is done, so its count answers then).
+     */
+    private void snapshot(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
+        String name = "bench_snapshot_" + run;
+        create(source, name);
+        write(source, name, 0, options.rows, options.clients[options.clients.length - 1]);
+        Path phaseDir = dir.resolve("snapshot");
+        Files.createDirectories(phaseDir);
+        Path cdcYaml = FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['default." + name + "']",
+                "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s", "startup:", "  mode: initial");
+        Usage usage = new Usage(flink);
+        long t0 = System.nanoTime();
+        String job = flink.submit(jar, "--config", cdcYaml.toString());
+        long deadline = System.nanoTime() + Duration.ofMinutes(10 + options.rows / 2_000).toNanos();
+        while (true) {
+            try {
+                if (MilvusTables.count(target, name) >= options.rows) {
+                    break;
+                }
+            } catch (RuntimeException e) {
+                // not created or not loaded yet: the load follows the copy
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + ": the initial snapshot did not bring " + options.rows + " rows");
+            }
+            usage.sample();
+            Thread.sleep(200);
+        }
+        double rate = options.rows / seconds(t0);
+        ObjectNode out = figures.putObject("snapshot");
+        out.put("rowsPerSecond", Math.round(rate));
+        out.put("ratioToCeiling", round2(rate / ceiling));
+        out.put("restarts", flink.restarts(job));
+        usage.finish(out, options.rows);
+        checkpoints(flink, job, out);
+        row("initial snapshot (" + options.rows + " rows in the source; from flink run until all are on the target, loaded)",
+                fmt(rate) + " rows/s = " + round2(rate / ceiling) + "x the ceiling; restarts " + out.get("restarts"));
+        row("  TaskManager during the snapshot", usage.describe(out));
+        row("  checkpoints", describeCheckpoints(out));
+        flink.cancel(job);
+        dropEverywhere(source, target, List.of(name));
     }
 
     // ---------------------------------------------------------------- 3. live, 4. lag

@@ -56,7 +56,13 @@ public final class ChaosRun {
          */
         PULSAR_DOWN("pulsar", "pulsarSourceMilvus"),
         /** etcd killed and started again after the outage (every Milvus keeps its catalog there). */
-        ETCD_DOWN("etcd", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus");
+        ETCD_DOWN("etcd", "sourceMilvus", "pulsarSourceMilvus", "targetMilvus"),
+        /**
+         * An upgrade as an operator makes it: {@code flink stop --savepointPath}, the writers going
+         * on for {@link Options#outage}, then {@code flink run -s} of the savepoint at another
+         * parallelism (4, then 2, in turn; the cluster has 4 slots).
+         */
+        UPGRADE(null);
 
         /** The key of the server in stack.json; null for the TaskManager. */
         final String server;
@@ -98,8 +104,18 @@ public final class ChaosRun {
         /** Seconds from each fault's end until the job ran again, per fault, in order. */
         public final List<String> recovery = new ArrayList<>();
 
+        /**
+         * What {@code flink run … verify} (the shipped verifier, on the same cluster) said once the job
+         * was cancelled: null when not asked (the oracle found a difference, or excused a server's own
+         * loss, which the verifier rightly reports).
+         */
+        public Boolean verified;
+        /** The per-collection metrics of the run's collections: REST, and Prometheus lines. */
+        public final List<String> restMetrics = new ArrayList<>();
+        public final List<String> prometheus = new ArrayList<>();
+
         public boolean passed() {
-            return result != null && result.equal();
+            return result != null && result.equal() && !Boolean.FALSE.equals(verified);
         }
     }
 
@@ -124,17 +140,20 @@ public final class ChaosRun {
         MilvusStack.Queue queue = options.faults.contains(Fault.PULSAR_DOWN) ? MilvusStack.Queue.PULSAR : options.queue;
         MilvusClientV2 source = MilvusTables.connect(stack.source(queue));
         MilvusClientV2 target = MilvusTables.connect(stack.target());
-        try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
+        try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1, null,
+                options.faults.contains(Fault.UPGRADE) ? 4 : 0)) {
             Path cdcYaml = FlinkCluster.cdcYaml(stack, queue, dir,
                     "  retryTimeout: " + options.retryTimeout.toSeconds() + "s",
                     "selection:",
                     "  include: ['*." + "chaos_*" + run + "', 'chaos_db_" + run + ".*']",
                     "checkpointInterval: 2s",
                     "delivery: " + options.delivery.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-            String job = flink.submit(jar, "--config", cdcYaml.toString());
-            waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, job)));
+            String first = flink.submit(jar, "--config", cdcYaml.toString());
+            // The job's id changes with each upgrade (a new submission from a savepoint).
+            java.util.concurrent.atomic.AtomicReference<String> current = new java.util.concurrent.atomic.AtomicReference<>(first);
+            waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, first)));
             // Let the sources start reading before the first write ("latest" starts at submission).
-            waitUntil("a first checkpoint", Duration.ofMinutes(2), () -> checkpoints(flink, job) > 0);
+            waitUntil("a first checkpoint", Duration.ofMinutes(2), () -> checkpoints(flink, first) > 0);
 
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
                     4, opsLog);
@@ -152,7 +171,8 @@ public final class ChaosRun {
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
-            Thread killer = new Thread(() -> inject(flink, job, kills, writing, killerDone, outcome), "chaos-killer");
+            Thread killer = new Thread(() -> inject(flink, current, cdcYaml, kills, writing, killerDone, outcome),
+                    "chaos-killer");
             long t0 = System.nanoTime();
             killer.start();
             workload.run(() -> !killerDone.get());
@@ -160,6 +180,7 @@ public final class ChaosRun {
             killer.join();
             double workloadSeconds = (System.nanoTime() - t0) / 1e9;
             outcome.kills = kills.get();
+            String job = current.get();
 
             // Catch-up: the target converges to the source, or the last comparison is reported.
             // Only the stack's target on Kafka has a log to read; a loss of the TLS target would count.
@@ -215,13 +236,49 @@ public final class ChaosRun {
             String state = flink.jobState(job);
             outcome.report.add("job state " + state);
             if ("RUNNING".equals(state)) {
+                // The per-collection metrics as an operator reads them: REST (the web UI; its metric
+                // fetcher polls the TaskManagers every 10 s) and Prometheus.
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < until) {
+                    List<String> rest = flink.jobMetrics(job, ".collection.");
+                    List<String> prometheus = new ArrayList<>();
+                    for (String line : flink.prometheusScrape().split("\n")) {
+                        if (line.contains("collection=\"") && line.contains(run) && !line.startsWith("#")) {
+                            prometheus.add(line);
+                        }
+                    }
+                    outcome.restMetrics.clear();
+                    outcome.restMetrics.addAll(rest);
+                    outcome.prometheus.clear();
+                    outcome.prometheus.addAll(prometheus);
+                    if (rest.stream().anyMatch(m -> m.contains(".rowsUpserted = ")) && !prometheus.isEmpty()) {
+                        break;
+                    }
+                    Thread.sleep(1000);
+                }
                 flink.cancel(job);
+            }
+            if (result.equal() && result.sourceLost.isEmpty() && result.targetLost.isEmpty()) {
+                verify(flink, cdcYaml, outcome);
             }
         } finally {
             source.close();
             target.close();
         }
         return outcome;
+    }
+
+    /** The shipped verifier, as a user runs it, must agree with the oracle: the target equals the source. */
+    private void verify(FlinkCluster flink, Path cdcYaml, Outcome outcome) throws InterruptedException {
+        try {
+            String out = flink.cli("run", jar.toString(), "verify", "--config", cdcYaml.toString(),
+                    "--recheck-after", "0s", "--report", dir.resolve("verify.json").toString());
+            outcome.verified = true;
+            outcome.report.add("verify: " + out.lines().filter(l -> l.startsWith("EQUAL: ")).findFirst().orElse(out));
+        } catch (IOException e) {
+            outcome.verified = false;
+            outcome.report.add("verify found differences: " + e.getMessage());
+        }
     }
 
     /** Whether the source answers a strong {@code count(*)} on one of the workload's collections within 30 s. */
@@ -280,18 +337,33 @@ public final class ChaosRun {
      * supervisor would; recovery: from its return until the job runs and has completed two more
      * checkpoints (the first may be the one whose operations waited for the server).
      */
-    private void inject(FlinkCluster flink, String job, AtomicInteger injected, AtomicBoolean writing, AtomicBoolean done,
-                        Outcome outcome) {
+    private void inject(FlinkCluster flink, java.util.concurrent.atomic.AtomicReference<String> current, Path cdcYaml,
+                        AtomicInteger injected, AtomicBoolean writing, AtomicBoolean done, Outcome outcome) {
         Random random = new Random(options.seed * 7919);
         try {
             // About 400 rows a second are written here: a fault every rows/400/kills seconds.
             long meanGapMs = options.rows * 1000 / 400 / Math.max(1, options.kills);
             while (writing.get() && injected.get() < options.kills) {
                 Fault fault = options.faults.get(injected.get() % options.faults.size());
+                String job = current.get();
                 Thread.sleep((long) (random.nextDouble() * 2 * meanGapMs));
                 long before = checkpoints(flink, job);
                 waitUntil("a checkpoint before the next fault", Duration.ofMinutes(3),
                         () -> running(flink, job) && checkpoints(flink, job) > before);
+                if (fault == Fault.UPGRADE) {
+                    Thread.sleep(1000 + random.nextInt(5000));
+                    String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
+                    injected.incrementAndGet();
+                    Thread.sleep(options.outage.toMillis()); // the writers go on while the job is stopped
+                    int parallelism = injected.get() % 2 == 1 ? 4 : 2;
+                    long started = System.nanoTime();
+                    String resumed = flink.submitFrom(savepoint, parallelism, jar, "--config", cdcYaml.toString());
+                    current.set(resumed);
+                    waitUntil("the job runs again from its savepoint", Duration.ofMinutes(3),
+                            () -> running(flink, resumed) && allTasksRunning(flink, resumed) && checkpoints(flink, resumed) > 0);
+                    outcome.recovery.add(fault + "(p=" + parallelism + ")=" + seconds(started));
+                    continue;
+                }
                 if (fault == Fault.TARGET_DENIES_WRITES) {
                     Thread.sleep(1000 + random.nextInt(5000));
                     long started;

@@ -99,6 +99,8 @@ public final class FlinkCluster implements AutoCloseable {
                     "    address: " + stack.kafkaBootstrap()));
         }
         lines.addAll(List.of(
+                "  milvus:",
+                "    uri: " + source.uri(),
                 "targetConfig:",
                 "  uri: " + stack.target().uri()));
         lines.addAll(List.of(extra));
@@ -258,6 +260,57 @@ public final class FlinkCluster implements AutoCloseable {
         }
         JsonNode metric = get("/taskmanagers/" + managers.get(0).get("id").asText() + "/metrics?get=" + name);
         return metric.size() == 0 ? 0 : metric.get(0).get("value").asLong();
+    }
+
+    /**
+     * Every Prometheus scrape the cluster's processes answer (the shipped reporter, on the port
+     * range this cluster's config.yaml gives it), concatenated.
+     */
+    public String prometheusScrape() throws IOException {
+        JsonNode conf = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(dir.resolve("conf/config.yaml").toFile());
+        String[] range = conf.path("metrics").path("reporter").path("prom").path("port").asText().split("-");
+        StringBuilder out = new StringBuilder();
+        for (int port = Integer.parseInt(range[0]); port <= Integer.parseInt(range[range.length - 1]); port++) {
+            try {
+                HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/metrics").openConnection();
+                c.setConnectTimeout(1000);
+                c.setReadTimeout(5000);
+                try (InputStream in = c.getInputStream()) {
+                    out.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                } finally {
+                    c.disconnect();
+                }
+            } catch (IOException nothingOnThisPort) {
+                // the range is wider than the processes
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The job's metrics whose names contain {@code part}, through the REST API as the web UI reads
+     * them: vertex name, metric name and value, one per line.
+     */
+    public List<String> jobMetrics(String jobId, String part) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            String base = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/metrics";
+            List<String> names = new ArrayList<>();
+            for (JsonNode m : get(base)) {
+                if (m.path("id").asText().contains(part)) {
+                    names.add(m.path("id").asText());
+                }
+            }
+            if (!names.isEmpty()) {
+                List<String> encoded = names.stream()
+                        .map(n -> java.net.URLEncoder.encode(n, StandardCharsets.UTF_8)).toList();
+                for (JsonNode m : get(base + "?get=" + String.join(",", encoded))) {
+                    out.add(vertex.path("name").asText() + " " + m.path("id").asText() + " = " + m.path("value").asText());
+                }
+            }
+        }
+        return out;
     }
 
     /** {@code flink cancel}. */

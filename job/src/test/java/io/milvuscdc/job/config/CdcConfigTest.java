@@ -191,6 +191,20 @@ class CdcConfigTest {
     }
 
     @Test
+    void theSourceMilvusApiIsOptionalUntilAToolNeedsIt() {
+        CdcConfig without = CdcConfig.parse(GOOD);
+        ConfigException e = assertThrows(ConfigException.class, () -> without.sourceMilvus("verify"));
+        assertTrue(e.getMessage().startsWith("Invalid configuration at 'sourceConfig.milvus.uri': missing: verify reads"),
+                e.getMessage());
+        CdcConfig with = CdcConfig.parse(GOOD.replace("  kafka:", "  milvus: {uri: 'http://s:19530', username: root, "
+                + "password: source-secret}\n  kafka:"));
+        assertEquals("http://s:19530", with.sourceMilvus("verify").uri());
+        assertEquals("root:source-secret", with.sourceMilvus("verify").token());
+        assertFalse(with.toString().contains("secret"), with.toString());
+        assertFalse(with.sourceMilvus("verify").toString().contains("secret"));
+    }
+
+    @Test
     void badConfigurationNamesTheKeyAndTheFix() {
         ConfigException unknown = assertThrows(ConfigException.class, () -> CdcConfig.parse(String.join("\n",
                 "sourceConfig:",
@@ -404,6 +418,12 @@ class CdcConfigTest {
                         "sourceConfig.etcd.tlsMinVersion"),
                 bad("a Kafka property the job sets", kafka, "  kafka: {address: '127.0.0.1:9092', properties: "
                         + "{group.id: mine}}", "sourceConfig.kafka.properties.group.id"),
+                bad("source Milvus uri missing", kafka, kafka + "\n  milvus: {token: x}", "sourceConfig.milvus.uri"),
+                bad("source Milvus uri not http(s)", kafka, kafka + "\n  milvus: {uri: 's:19530'}", "sourceConfig.milvus.uri"),
+                bad("unknown source Milvus key", kafka, kafka + "\n  milvus: {uri: 'http://s:19530', tokn: x}",
+                        "sourceConfig.milvus.tokn"),
+                bad("source Milvus dialConfig with an http uri", kafka, kafka + "\n  milvus: {uri: 'http://s:19530', "
+                        + "dialConfig: {serverName: s}}", "sourceConfig.milvus.uri"),
                 bad("Pulsar trust file unreadable", kafka, "  pulsar: {address: 'pulsar+ssl://p:6651', "
                         + "tlsTrustCertsFilePath: /no/ca.pem}", "sourceConfig.pulsar.tlsTrustCertsFilePath"));
     }

@@ -21,7 +21,7 @@ class UpsertReassemblyTest {
 
     /**
      * Input "insert|shard|ts|keys" or "delete|shard|ts|keys" (keys comma-separated); a delete emits
-     * the keys it removes. Inserts register a timer at their timestamp, which forgets them.
+     * the keys it removes. Inserts register a timer a window past their timestamp, which forgets them.
      */
     static final class Upserts extends KeyedProcessFunction<String, String, String> {
         private static final long serialVersionUID = 1L;
@@ -43,7 +43,7 @@ class UpsertReassemblyTest {
             }
             if (p[0].equals("insert")) {
                 upserts.inserted(p[1], ts, keys.build());
-                ctx.timerService().registerEventTimeTimer(ts);
+                ctx.timerService().registerEventTimeTimer(ts + UpsertReassembly.LATE_WINDOW_TSO);
             } else {
                 out.collect(upserts.deleted(p[1], ts, keys.build()).getIntId().getDataList().toString());
             }
@@ -67,14 +67,15 @@ class UpsertReassemblyTest {
         }
     }
 
+    /** A late Delete still keeps its upsert's rows within the window; once the watermark is past it, the keys are gone. */
     @Test
-    void insertedKeysAreForgottenOnceTheWatermarkPassesThem() throws Exception {
+    void insertedKeysAreForgottenOnceTheWatermarkIsAWindowPastThem() throws Exception {
         try (KeyedOneInputStreamOperatorTestHarness<String, String, String> h = harness()) {
             h.open();
-            feed(h, "insert|v0|100|1");
-            h.processWatermark(100);
-            feed(h, "delete|v0|100|1");
-            assertEquals(List.of("[1]"), h.extractOutputValues());
+            feed(h, "insert|v0|100|1", "insert|v0|200|2");
+            h.processWatermark(150 + UpsertReassembly.LATE_WINDOW_TSO);
+            feed(h, "delete|v0|200|2", "delete|v0|100|1");
+            assertEquals(List.of("[]", "[1]"), h.extractOutputValues());
         }
     }
 

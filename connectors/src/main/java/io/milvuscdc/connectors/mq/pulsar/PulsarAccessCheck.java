@@ -36,20 +36,8 @@ public final class PulsarAccessCheck {
     /** Looks up {@code topic} as the job's readers will; throws {@link AccessException} if that fails. */
     public static void check(String serviceUrl, String authPlugin, String authParams, String tlsTrustCertsFilePath,
                              String topic, Duration timeout) {
-        var builder = PulsarClient.builder()
-                .serviceUrl(serviceUrl)
-                .operationTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .connectionTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (tlsTrustCertsFilePath != null) {
-            builder.tlsTrustCertsFilePath(tlsTrustCertsFilePath);
-        }
-        try {
-            if (authPlugin != null && !authPlugin.isEmpty()) {
-                builder.authentication(authPlugin, authParams == null ? "" : authParams);
-            }
-            try (PulsarClient client = builder.build()) {
-                client.getPartitionsForTopic(topic).get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
-            }
+        try (PulsarClient client = connect(serviceUrl, authPlugin, authParams, tlsTrustCertsFilePath, timeout)) {
+            client.getPartitionsForTopic(topic).get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw classify(e.getCause() != null ? e.getCause() : e, serviceUrl, authParams);
         } catch (PulsarClientException e) {
@@ -60,6 +48,22 @@ public final class PulsarAccessCheck {
             Thread.currentThread().interrupt();
             throw new AccessException("interrupted while connecting to " + serviceUrl, false);
         }
+    }
+
+    /** A client with the job's credentials and trust, its operations bounded by {@code timeout}. */
+    public static PulsarClient connect(String serviceUrl, String authPlugin, String authParams,
+                                       String tlsTrustCertsFilePath, Duration timeout) throws PulsarClientException {
+        var builder = PulsarClient.builder()
+                .serviceUrl(serviceUrl)
+                .operationTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .connectionTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (tlsTrustCertsFilePath != null) {
+            builder.tlsTrustCertsFilePath(tlsTrustCertsFilePath);
+        }
+        if (authPlugin != null && !authPlugin.isEmpty()) {
+            builder.authentication(authPlugin, authParams == null ? "" : authParams);
+        }
+        return builder.build();
     }
 
     private static AccessException classify(Throwable e, String serviceUrl, String authParams) {

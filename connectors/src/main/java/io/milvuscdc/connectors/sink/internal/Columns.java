@@ -17,7 +17,7 @@ import java.util.List;
  * Row-wise work on Milvus's column-wise {@link FieldData}: concatenating the selected rows of
  * several requests into one column, and reading primary keys.
  */
-final class Columns {
+public final class Columns {
 
     private Columns() {}
 
@@ -69,8 +69,13 @@ final class Columns {
         }
     }
 
+    /** The rows of {@code column} where {@code keep} is true, in order. */
+    public static FieldData select(FieldData column, boolean[] keep) {
+        return concat(List.of(column), java.util.Collections.singletonList(keep));
+    }
+
     /** The key values of a column as objects (Long or String), row by row. */
-    static List<Object> keyList(FieldData pk) {
+    public static List<Object> keyList(FieldData pk) {
         return pk.getScalars().hasStringData()
                 ? new ArrayList<>(pk.getScalars().getStringData().getDataList())
                 : new ArrayList<>(pk.getScalars().getLongData().getDataList());

@@ -49,6 +49,7 @@ public final class MilvusCommitter implements AutoCloseable {
     private final Consumer<DeadLetter> deadLetters;
     private final long refusalConfirmationNanos;
     private volatile long lastAppliedTimestamp;
+    private final CollectionMetrics collections;
 
     /**
      * With the target's client from {@code clients} (tests replace it); refused operations go to
@@ -73,6 +74,12 @@ public final class MilvusCommitter implements AutoCloseable {
         this.skippedSuperseded = metrics.counter("operationsSkippedSuperseded", new ThreadSafeSimpleCounter());
         this.deadLettered = metrics.counter("operationsDeadLettered", new ThreadSafeSimpleCounter());
         metrics.gauge("lastAppliedTimestamp", () -> lastAppliedTimestamp);
+        this.collections = new CollectionMetrics(metrics);
+    }
+
+    /** The per-collection metrics (the operator reports how far it is caught up). */
+    public CollectionMetrics collections() {
+        return collections;
     }
 
     /** Applies the operations in order; returns once the target has taken (or superseded) each. */
@@ -93,6 +100,7 @@ public final class MilvusCommitter implements AutoCloseable {
                     count(op);
                 } else {
                     skippedSuperseded.inc();
+                    collections.superseded(op);
                 }
                 synchronized (this) {
                     lastAppliedTimestamp = Math.max(lastAppliedTimestamp, op.getTimestamp());
@@ -115,6 +123,7 @@ public final class MilvusCommitter implements AutoCloseable {
                         LOG.warn("The target Milvus refused {}; dead-lettered: {}", summary(op), e.getMessage());
                         deadLetters.accept(DeadLetter.operation(op, e.getMessage()));
                         deadLettered.inc();
+                        collections.deadLettered(op);
                         return;
                     }
                     String what = e.kind() == MilvusTargetException.Kind.TARGET_CANNOT_WRITE
@@ -140,6 +149,7 @@ public final class MilvusCommitter implements AutoCloseable {
     }
 
     private void count(TargetOperation op) {
+        collections.applied(op);
         switch (op.getKindCase()) {
             case UPSERT:
                 rowsUpserted.inc(op.getUpsert().getNumRows());

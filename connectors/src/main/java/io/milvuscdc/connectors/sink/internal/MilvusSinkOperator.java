@@ -95,6 +95,12 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     /** At least once: operations not applied yet, in arrival order. */
     private transient OperationBatcher held;
     private transient boolean lingering;
+    /** The last watermark (a source TSO) that reached this operator. */
+    private transient volatile long watermark;
+    /** Checkpoint id → the watermark at its barrier: what is applied once the checkpoint is. */
+    private transient TreeMap<Long, Long> barrierWatermarks;
+    /** The watermark of the last completed checkpoint. */
+    private transient long completedWatermark;
 
     public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
             TargetClient.Factory clients, MilvusSink.OnRefused onRefused) {
@@ -126,12 +132,16 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         first = getKeyedStateStore().getState(new ValueStateDescriptor<>(FIRST, Types.LONG));
         nextByKey = new HashMap<>();
         barriers = new TreeMap<>();
+        barrierWatermarks = new TreeMap<>();
         held = new OperationBatcher(maxRowsPerBatch, maxBytesPerBatch);
         submittedUpTo = new HashMap<>();
         inFlight = new HashMap<>();
         mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
         committer = new MilvusCommitter(config, getMetricGroup(), clients, onRefused,
                 deadLetter -> mailbox.execute(() -> output.collect(new StreamRecord<>(deadLetter)), "dead letter"));
+        // How far behind the wall clock the source's time ticks that reached the sink are (-1: none yet).
+        getMetricGroup().gauge("watermarkLagMs", () -> watermark <= 0 ? -1L
+                : Math.max(0L, System.currentTimeMillis() - io.milvuscdc.connectors.event.Tso.toMillis(watermark)));
         pipeline = new ApplyPipeline(committer::apply, done -> mailbox.execute(done::run, "operations applied"),
                 maxInFlight, Math.max(maxBytesPerBatch, 1) * 2);
         // Everything a restored checkpoint holds was part of a complete checkpoint.
@@ -167,6 +177,12 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         nextByKey.put(key, seq + 1);
     }
 
+    @Override
+    public void processWatermark(org.apache.flink.streaming.api.watermark.Watermark mark) throws Exception {
+        watermark = Math.max(watermark, mark.getTimestamp());
+        super.processWatermark(mark);
+    }
+
     /** At least once: everything before the barrier is applied before the barrier goes on. */
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
@@ -174,6 +190,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         if (atLeastOnce) {
             applyHeld();
             awaitIdle();
+            committer.collections().caughtUpTo(watermark);
         }
     }
 
@@ -220,6 +237,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         if (!nextByKey.isEmpty()) {
             barriers.put(context.getCheckpointId(), new HashMap<>(nextByKey));
         }
+        barrierWatermarks.put(context.getCheckpointId(), watermark);
     }
 
     @Override
@@ -230,9 +248,20 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         Map<Long, Map<Object, Long>> covered = barriers.headMap(checkpointId, true);
         covered.values().forEach(m -> m.forEach((k, v) -> due.merge(k, v, Math::max)));
         covered.clear();
+        Map<Long, Long> marks = barrierWatermarks.headMap(checkpointId, true);
+        marks.values().forEach(w -> completedWatermark = Math.max(completedWatermark, w));
+        marks.clear();
         for (Map.Entry<Object, Long> e : due.entrySet()) {
             setCurrentKey(e.getKey());
             apply(e.getKey(), e.getValue());
+        }
+        reportCaughtUp();
+    }
+
+    /** With nothing in flight, everything up to the last completed checkpoint's watermark is applied. */
+    private void reportCaughtUp() {
+        if (inFlight.isEmpty() && !atLeastOnce) {
+            committer.collections().caughtUpTo(completedWatermark);
         }
     }
 
@@ -281,6 +310,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         if (chunks.isEmpty()) {
             inFlight.remove(key);
         }
+        reportCaughtUp();
     }
 
     /** Operations numbered up to {@code end} (exclusive) handed to the pipeline as one submission. */

@@ -8,7 +8,6 @@ import io.milvuscdc.connectors.event.proto.RawUpsertRequest;
 import io.milvuscdc.connectors.event.proto.TargetOperation;
 import io.milvuscdc.connectors.event.proto.Upsert;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
-import io.milvuscdc.connectors.tls.TlsSettings;
 import io.milvuscdc.connectors.sink.internal.MilvusTargetException.Kind;
 
 import io.milvus.grpc.BoolResponse;
@@ -22,16 +21,11 @@ import io.milvus.grpc.MilvusServiceGrpc;
 import io.milvus.grpc.MutationResult;
 import io.milvus.grpc.Status;
 import io.milvus.shaded.io.grpc.ManagedChannel;
-import io.milvus.shaded.io.grpc.Metadata;
 import io.milvus.shaded.io.grpc.MethodDescriptor;
 import io.milvus.shaded.io.grpc.StatusRuntimeException;
-import io.milvus.shaded.io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.milvus.shaded.io.grpc.protobuf.ProtoUtils;
 import io.milvus.shaded.io.grpc.stub.ClientCalls;
-import io.milvus.shaded.io.grpc.stub.MetadataUtils;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -54,52 +48,14 @@ public final class TargetMilvusClient implements TargetClient {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TargetMilvusClient.class);
 
-    private static final int MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
-
     private final ManagedChannel channel;
     private final MilvusServiceGrpc.MilvusServiceBlockingStub stub;
     private final long requestTimeoutMs;
 
     public TargetMilvusClient(MilvusTargetConfig config) {
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(config.host(), config.port())
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
-        if (!config.tls()) {
-            builder.usePlaintext();
-        } else if (config.tlsSettings() != null) {
-            TlsSettings tls = config.tlsSettings();
-            builder.useTransportSecurity().sslContext(sslContext(tls));
-            if (tls.serverName() != null) {
-                builder.overrideAuthority(tls.serverName());
-            }
-        }
-        Metadata headers = new Metadata();
-        if (config.token() != null && !config.token().isEmpty()) {
-            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
-                    Base64.getEncoder().encodeToString(config.token().getBytes(StandardCharsets.UTF_8)));
-        }
-        this.channel = builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
-        this.stub = MilvusServiceGrpc.newBlockingStub(channel).withMaxOutboundMessageSize(MAX_MESSAGE_BYTES);
+        this.channel = MilvusChannels.open(config);
+        this.stub = MilvusServiceGrpc.newBlockingStub(channel).withMaxOutboundMessageSize(MilvusChannels.MAX_MESSAGE_BYTES);
         this.requestTimeoutMs = config.requestTimeout().toMillis();
-    }
-
-    /** Trust and client certificate from PEM files; a file that cannot be read is a configuration error. */
-    private static io.milvus.shaded.io.grpc.netty.shaded.io.netty.handler.ssl.SslContext sslContext(TlsSettings tls) {
-        try {
-            io.milvus.shaded.io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder b =
-                    io.milvus.shaded.io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient();
-            if (tls.trustCertPath() != null) {
-                b.trustManager(new java.io.File(tls.trustCertPath()));
-            }
-            if (tls.hasClientCertificate()) {
-                b.keyManager(new java.io.File(tls.clientCertPath()), new java.io.File(tls.clientKeyPath()));
-            }
-            if (tls.protocols() != null) {
-                b.protocols(tls.protocols());
-            }
-            return b.build();
-        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
-            throw new MilvusTargetException("cannot use the TLS files " + tls + ": " + e.getMessage(), Kind.TARGET_CANNOT_WRITE, e);
-        }
     }
 
     /** Every call has a deadline: a hung call ends as DEADLINE_EXCEEDED and is retried like an outage. */
@@ -508,7 +464,7 @@ public final class TargetMilvusClient implements TargetClient {
     static final int DENY_PRODUCE = 1303;
 
     /** 2.3 servers report failures in the deprecated error_code; newer ones in code. */
-    private static void check(String what, Status status) {
+    public static void check(String what, Status status) {
         Kind kind = classify(status);
         if (kind != null) {
             throw new MilvusTargetException(describe(what, status, kind), kind, null);

@@ -11,6 +11,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 
 import io.milvus.grpc.DataType;
 import io.milvus.grpc.FieldData;
@@ -216,6 +217,35 @@ class MilvusSinkOperatorTest {
             h.open();
             settle(h);
             assertEquals(List.of("a@1"), target.of("a"));
+        }
+    }
+
+    /**
+     * A checkpoint of the sink as version 1 wrote it (operations of two databases waiting for their
+     * checkpoint; written by this test with {@code -Dstate.write=true}), restored by the current
+     * code: every operation is applied. A change of the state's layout must keep reading this file.
+     */
+    @Test
+    void aCheckpointWrittenByVersionOneIsAppliedOnRestore() throws Exception {
+        String file = "src/test/resources/state/milvus-sink-v1.snapshot";
+        if (Boolean.getBoolean("state.write")) {
+            try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(10_000)) {
+                h.open();
+                h.processElement(op("a", "orders", 1, 11), 0);
+                h.processElement(op("a", "orders", 2, 12), 0);
+                h.processElement(op("b", 3, 31), 0);
+                OperatorSnapshotUtil.writeStateHandle(h.snapshot(1, 0), file);
+            }
+            target.applied.clear();
+        }
+        try (KeyedOneInputStreamOperatorTestHarness<String, OperationRecord, DeadLetter> h = harness(1)) {
+            h.initializeState(OperatorSnapshotUtil.readStateHandle(file));
+            h.open();
+            settle(h);
+            // Two keys: requests without a conflict may go side by side, in any order.
+            assertEquals(Set.of("a@1", "a@2"), Set.copyOf(target.of("a")));
+            assertEquals(2, target.of("a").size(), "each once");
+            assertEquals(List.of("b@3"), target.of("b"));
         }
     }
 
