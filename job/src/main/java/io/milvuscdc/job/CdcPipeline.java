@@ -428,7 +428,8 @@ public final class CdcPipeline {
         }
         SingleOutputStreamOperator<OperationRecord> perCollection = events
                 .keyBy(r -> r.collectionId)
-                .process(new CollectionSequencer(config.selection, initialCopy, initialRows))
+                .process(new CollectionSequencer(config.selection, initialCopy, initialRows)
+                        .withDefaultPartitionNames(config.defaultPartitionName, config.targetDefaultPartitionName))
                 .uid(UID_SEQUENCER)
                 .name("Collection sequencer");
 

@@ -2,6 +2,7 @@ package io.milvuscdc.job;
 
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
 import io.milvuscdc.job.config.CdcConfig;
+import io.milvuscdc.job.config.CdcOptions;
 import io.milvuscdc.job.config.ConfigException;
 import io.milvuscdc.job.deadletter.DeadLetterReader;
 import io.milvuscdc.job.verify.FlinkRangeRunner;
@@ -40,25 +41,30 @@ public final class MilvusCdcJob {
         }
     }
 
-    private static void run(String[] args) throws Exception {
+    private static void run(String[] allArgs) throws Exception {
+        Map<String, String> overrides = new java.util.LinkedHashMap<>();
+        String[] args = overrides(allArgs, overrides);
         if (args.length > 0 && args[0].equals("dead-letters")) {
             // Reads what the dead-letter output holds, one JSON line each; runs no job.
             Map<String, String> params = parseArgs(java.util.Arrays.copyOfRange(args, 1, args.length));
             if (!params.containsKey("config")) {
                 throw new ConfigException("--config", "missing", "Run with dead-letters --config path/to/cdc.yaml");
             }
-            DeadLetterReader.read(CdcConfig.load(Path.of(params.get("config"))), System.out::println);
+            DeadLetterReader.read(CdcConfig.load(Path.of(params.get("config")), overrides), System.out::println);
             return;
         }
         if (args.length > 0 && args[0].equals("verify")) {
-            verify(VerifyOptions.parse(java.util.Arrays.copyOfRange(args, 1, args.length)));
+            verify(VerifyOptions.parse(java.util.Arrays.copyOfRange(args, 1, args.length)), overrides);
             return;
         }
         Map<String, String> params = parseArgs(args);
         if (!params.containsKey("config")) {
             throw new ConfigException("--config", "missing", "Run with --config path/to/cdc.yaml");
         }
-        CdcConfig config = CdcConfig.load(Path.of(params.get("config")), params.get("target-uri"));
+        if (params.containsKey("target-uri")) {
+            overrides.put(CdcOptions.TARGET_URI.key(), params.get("target-uri"));
+        }
+        CdcConfig config = CdcConfig.load(Path.of(params.get("config")), overrides);
 
         Configuration conf = new Configuration();
         StreamExecutionEnvironment env;
@@ -82,7 +88,11 @@ public final class MilvusCdcJob {
      * ends with {@link VerificationFailedException} (a non-zero exit of {@code flink run}) when they differ.
      */
     static VerifyReport verify(VerifyOptions options) throws Exception {
-        CdcConfig config = CdcConfig.load(options.config);
+        return verify(options, Map.of());
+    }
+
+    static VerifyReport verify(VerifyOptions options, Map<String, String> overrides) throws Exception {
+        CdcConfig config = CdcConfig.load(options.config, overrides);
         MilvusTargetConfig source = config.sourceMilvus("verify");
         MilvusTargetConfig target = config.targetMilvus();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -100,12 +110,35 @@ public final class MilvusCdcJob {
         return report;
     }
 
+    /**
+     * Takes the {@code -Dkey=value} (or {@code -D key=value}) settings out of the arguments: they
+     * override cdc.yaml's, keys as in {@link CdcOptions}. Returns the other arguments.
+     */
+    static String[] overrides(String[] args, Map<String, String> into) {
+        java.util.List<String> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("-D")) {
+                rest.add(args[i]);
+                continue;
+            }
+            String setting = args[i].length() > 2 ? args[i].substring(2) : i + 1 < args.length ? args[++i] : "";
+            int eq = setting.indexOf('=');
+            if (eq <= 0) {
+                // Not echoing the setting: its value may be a secret.
+                throw new ConfigException("-D", "expected -Dkey=value", "Write e.g. -Dbatch.maxRows=5000 after the jar; "
+                        + "keys as in the README's configuration table");
+            }
+            into.put(setting.substring(0, eq).trim(), setting.substring(eq + 1));
+        }
+        return rest.toArray(new String[0]);
+    }
+
     /** {@code --key value} pairs. */
     static Map<String, String> parseArgs(String[] args) {
         Map<String, String> params = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new ConfigException(args[i], "unexpected argument", "Arguments are --config FILE [--target-uri URI] [--local-web-ui PORT]");
+                throw new ConfigException(args[i], "unexpected argument", "Arguments are --config FILE [-Dkey=value ...] [--target-uri URI] [--local-web-ui PORT]");
             }
             params.put(args[i].substring(2), args[++i]);
         }

@@ -11,8 +11,12 @@ public final class MilvusChannels {
 
     public static final String REPLICATE_SUFFIX = "-replicate-msg";
 
-    private String prefix = "by-dev";
-    private String dmlChannelName = "rootcoord-dml";
+    /** Milvus's own defaults of msgChannel.chanNamePrefix.cluster and .rootCoordDml. */
+    public static final String DEFAULT_PREFIX = "by-dev";
+    public static final String DEFAULT_DML_CHANNEL_NAME = "rootcoord-dml";
+
+    private String prefix = DEFAULT_PREFIX;
+    private String dmlChannelName = DEFAULT_DML_CHANNEL_NAME;
     private String replicateChannel;
 
     /** The source's {@code msgChannel.chanNamePrefix.cluster} ({@code by-dev} by default). */

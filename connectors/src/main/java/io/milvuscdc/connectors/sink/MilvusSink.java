@@ -35,6 +35,10 @@ public final class MilvusSink implements Serializable {
 
     /** Requests in flight to the target per sink subtask, by default. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 4;
+    /** Rows per Upsert/Delete call, by default. */
+    public static final int DEFAULT_MAX_ROWS_PER_BATCH = 10_000;
+    /** How long an unavailable target is retried before the job fails over, by default. */
+    public static final Duration DEFAULT_RETRY_TIMEOUT = Duration.ofMinutes(10);
 
     /** When operations reach the target. */
     public enum Delivery {
@@ -89,8 +93,8 @@ public final class MilvusSink implements Serializable {
     public static final class Builder {
         private String uri;
         private String token;
-        private int maxRowsPerBatch = 10_000;
-        private Duration retryTimeout = Duration.ofMinutes(10);
+        private int maxRowsPerBatch = DEFAULT_MAX_ROWS_PER_BATCH;
+        private Duration retryTimeout = DEFAULT_RETRY_TIMEOUT;
         private Duration requestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
         private TlsSettings tls;
         private long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;

@@ -34,15 +34,6 @@ public final class CdcConfig implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
 
-    private static final Set<String> TOP_KEYS = Set.of("sourceConfig", "metaStoreConfig", "targetConfig",
-            "startup", "delivery", "checkpointInterval", "checkpointDir", "batch", "selection", "mapping", "deadLetter");
-    /** Keys of the Go CDC server itself (HTTP address, task limits, logging): nothing to do here. */
-    private static final Set<String> GO_SERVER_KEYS = Set.of("address", "maxTaskNum", "maxNameLength", "logLevel",
-            "detectDeadLock");
-    private static final Set<String> SOURCE_KEYS = Set.of("etcd", "etcdAddress", "etcdRootPath", "etcdMetaSubPath",
-            "etcdEnableAuth", "etcdUsername", "etcdPassword", "defaultPartitionName", "readChanLen", "replicateChan",
-            "channelPrefix", "dmlChannelName", "kafka", "pulsar", "milvus");
-
     /** The source Milvus's message queue (its {@code mq.type}). */
     public enum Queue { KAFKA, PULSAR }
 
@@ -58,18 +49,19 @@ public final class CdcConfig implements Serializable {
     }
 
     public List<String> etcdEndpoints = new ArrayList<>();
-    public String etcdRootPath = "by-dev";
-    public String etcdMetaSubPath = "meta";
+    public String etcdRootPath = CdcOptions.ETCD_ROOT_PATH.defaultValue();
+    public String etcdMetaSubPath = CdcOptions.ETCD_META_SUB_PATH.defaultValue();
     public String etcdUsername;
     public String etcdPassword;
     /** TLS towards etcd ({@code https://} endpoints); null: plain. */
     public TlsSettings etcdTls;
-    public String channelPrefix = "by-dev";
-    public String dmlChannelName = "rootcoord-dml";
+    public String channelPrefix = CdcOptions.CHANNEL_PREFIX.defaultValue();
+    public String dmlChannelName = CdcOptions.DML_CHANNEL_NAME.defaultValue();
     /** In full; null: {@code {channelPrefix}-replicate-msg}. */
     public String replicateChannel;
     public Selection selection = Selection.all();
-    public String defaultPartitionName = "_default";
+    public String defaultPartitionName = CdcOptions.DEFAULT_PARTITION_NAME.defaultValue();
+    public String targetDefaultPartitionName = CdcOptions.TARGET_DEFAULT_PARTITION_NAME.defaultValue();
     public Queue queue;
     public String kafkaAddress;
     /** Kafka client properties passed through (security.protocol, ssl.*, sasl.*) to every Kafka client of the job. */
@@ -77,8 +69,8 @@ public final class CdcConfig implements Serializable {
     /** PEM of the CA that signed a {@code pulsar+ssl://} broker's certificate; null: the JVM's trust store. */
     public String pulsarTlsTrustCertsPath;
     public String pulsarServiceUrl;
-    public String pulsarTenant = "public";
-    public String pulsarNamespace = "default";
+    public String pulsarTenant = CdcOptions.PULSAR_TENANT.defaultValue();
+    public String pulsarNamespace = CdcOptions.PULSAR_NAMESPACE.defaultValue();
     public String pulsarAuthPlugin;
     /** A secret (a token): never logged. */
     public String pulsarAuthParams;
@@ -90,7 +82,7 @@ public final class CdcConfig implements Serializable {
     public String sourceMilvusUri;
     public String sourceMilvusToken;
     public TlsSettings sourceMilvusTls;
-    public Duration targetRetryTimeout = Duration.ofMinutes(10);
+    public Duration targetRetryTimeout = CdcOptions.TARGET_RETRY_TIMEOUT.defaultValue();
     public StartupMode startupMode = StartupMode.LATEST;
     /** With {@link StartupMode#TIMESTAMP}: the first moment replicated, epoch milliseconds. */
     public long startupTimestampMs = -1;
@@ -98,11 +90,11 @@ public final class CdcConfig implements Serializable {
     public io.milvuscdc.connectors.mq.ChannelPositions startupPositions;
     /** A restored position the queue no longer retains: resume from the earliest retained one (true) or stop. */
     public boolean resumeLostPositionsFromEarliest;
-    public Duration checkpointInterval = Duration.ofSeconds(5);
-    public int maxRowsPerBatch = 10_000;
-    public long maxBytesPerBatch = OperationBatcher.DEFAULT_MAX_BYTES;
-    public int maxInFlight = io.milvuscdc.connectors.sink.MilvusSink.DEFAULT_MAX_IN_FLIGHT;
-    public Duration targetRequestTimeout = MilvusTargetConfig.DEFAULT_REQUEST_TIMEOUT;
+    public Duration checkpointInterval = CdcOptions.CHECKPOINT_INTERVAL.defaultValue();
+    public int maxRowsPerBatch = CdcOptions.BATCH_MAX_ROWS.defaultValue();
+    public long maxBytesPerBatch = CdcOptions.BATCH_MAX_BYTES.defaultValue();
+    public int maxInFlight = CdcOptions.BATCH_MAX_IN_FLIGHT.defaultValue();
+    public Duration targetRequestTimeout = CdcOptions.TARGET_REQUEST_TIMEOUT.defaultValue();
     /** Where checkpoints go when the Flink configuration names no place; null: the Flink configuration's. */
     public String checkpointDir;
     public DeadLetterOutput deadLetterOutput = DeadLetterOutput.QUEUE;
@@ -114,16 +106,17 @@ public final class CdcConfig implements Serializable {
     public MilvusSink.Delivery delivery = MilvusSink.Delivery.EXACTLY_ONCE;
 
     public static CdcConfig load(Path file) {
-        return load(file, null);
+        return load(file, Map.of());
     }
 
     /**
-     * Reads a file; {@code targetUri} (from {@code --target-uri}) replaces or supplies
-     * {@code targetConfig.uri}, so that a Go CDC file, which names no target, runs as it is.
+     * Reads a file; {@code overrides} (from {@code -Dkey=value} and {@code --target-uri} on the
+     * command line) replace or supply its settings, so that a Go CDC file, which names no target,
+     * runs as it is.
      */
-    public static CdcConfig load(Path file, String targetUri) {
+    public static CdcConfig load(Path file, Map<String, String> overrides) {
         try {
-            return parse(Files.readString(file), targetUri);
+            return parse(Files.readString(file), overrides);
         } catch (IOException e) {
             throw new ConfigException("--config", "cannot read " + file + " (" + e.getMessage() + ")",
                     "Pass the path of a readable cdc.yaml");
@@ -131,10 +124,11 @@ public final class CdcConfig implements Serializable {
     }
 
     public static CdcConfig parse(String yaml) {
-        return parse(yaml, null);
+        return parse(yaml, Map.of());
     }
 
-    public static CdcConfig parse(String yaml, String targetUri) {
+    /** The file's settings, as {@link CdcOptions}, with {@code overrides} (option key to value) over them. */
+    public static CdcConfig parse(String yaml, Map<String, String> overrides) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -144,35 +138,38 @@ public final class CdcConfig implements Serializable {
         if (root == null || !root.isObject()) {
             throw new ConfigException("(file)", "empty or not a mapping", "See configs/cdc.yaml for an example");
         }
-        Set<String> topKeys = new java.util.HashSet<>(TOP_KEYS);
-        topKeys.addAll(GO_SERVER_KEYS);
-        checkKnown(root, "", topKeys);
         ConfigTypes.check(root);
-        root.fieldNames().forEachRemaining(key -> {
-            if (GO_SERVER_KEYS.contains(key)) {
-                LOG.warn("{} is a key of the Go CDC server and is ignored: this job has no HTTP server or task list", key);
-            }
-        });
-        CdcConfig c = new CdcConfig();
-        if (root.has("metaStoreConfig")) {
-            LOG.warn("metaStoreConfig is ignored: Flink checkpoints keep the replication progress");
+        Map<String, String> flat = new java.util.LinkedHashMap<>();
+        FlatConfig.flatten(root, "", flat);
+        required(root, "sourceConfig");
+        if (!root.has("targetConfig") && !overrides.containsKey(CdcOptions.TARGET_URI.key())) {
+            required(root, "targetConfig");
         }
-        JsonNode source = required(root, "sourceConfig");
-        checkKnown(source, "sourceConfig.", SOURCE_KEYS);
-        if (source.has("etcd")) {
-            checkKnown(source.get("etcd"), "sourceConfig.etcd.", Set.of("address", "rootPath", "metaSubPath", "enableAuth",
-                    "username", "password", "enableTLS", "tlsCertPath", "tlsKeyPath", "tlsCACertPath", "tlsMinVersion",
-                    "serverName"));
-            c.readEtcd(source.get("etcd"), "sourceConfig.etcd.", "address", "rootPath", "metaSubPath", "enableAuth",
-                    "username", "password");
-            c.readEtcdTls(source.get("etcd"));
-        } else {
-            c.readEtcd(source, "sourceConfig.", "etcdAddress", "etcdRootPath", "etcdMetaSubPath", "etcdEnableAuth",
-                    "etcdUsername", "etcdPassword");
+        overrides.forEach((key, value) -> flat.put(FlatConfig.checkKnown(key), value));
+        return read(org.apache.flink.configuration.Configuration.fromMap(flat));
+    }
+
+    private static CdcConfig read(org.apache.flink.configuration.Configuration conf) {
+        Options o = new Options(conf);
+        CdcConfig c = new CdcConfig();
+        c.etcdTls = c.readEtcdTls(o);
+        c.etcdEndpoints = new ArrayList<>();
+        for (String e : o.get(CdcOptions.ETCD_ADDRESS, List.of())) {
+            for (String s : e.split(",")) { // the Go CDC's flat form: one comma-separated value
+                if (!s.isBlank()) {
+                    c.etcdEndpoints.add(s.trim());
+                }
+            }
         }
         if (c.etcdEndpoints.isEmpty()) {
             throw new ConfigException("sourceConfig.etcd.address", "no etcd endpoint is given",
                     "Set it to the source Milvus's etcd, e.g. [http://127.0.0.1:2379]");
+        }
+        c.etcdRootPath = o.get(CdcOptions.ETCD_ROOT_PATH);
+        c.etcdMetaSubPath = o.get(CdcOptions.ETCD_META_SUB_PATH);
+        if (o.get(CdcOptions.ETCD_ENABLE_AUTH)) {
+            c.etcdUsername = o.get(CdcOptions.ETCD_USERNAME);
+            c.etcdPassword = o.get(CdcOptions.ETCD_PASSWORD);
         }
         c.etcdEndpoints.replaceAll(e -> e.contains("://") ? e : (c.etcdTls != null ? "https://" : "http://") + e);
         if (c.etcdTls != null) {
@@ -180,126 +177,140 @@ public final class CdcConfig implements Serializable {
         } else if (c.etcdEndpoints.stream().anyMatch(e -> e.startsWith("https://"))) {
             c.etcdTls = new TlsSettings(null, null, null, null); // https endpoints: TLS with the JVM's trust store
         }
-        c.defaultPartitionName = text(source, "defaultPartitionName", c.defaultPartitionName);
+        c.defaultPartitionName = o.get(CdcOptions.DEFAULT_PARTITION_NAME);
         // The Go CDC names the replicate channel in full ({cluster}-replicate-msg); the
         // cluster prefix of every channel is the part before that suffix.
-        String replicateChan = text(source, "replicateChan", null);
+        String replicateChan = o.get(CdcOptions.REPLICATE_CHANNEL);
         if (replicateChan != null && replicateChan.endsWith(MilvusChannels.REPLICATE_SUFFIX)) {
             c.channelPrefix = replicateChan.substring(0, replicateChan.length() - MilvusChannels.REPLICATE_SUFFIX.length());
         }
         c.replicateChannel = replicateChan;
-        c.channelPrefix = text(source, "channelPrefix", c.channelPrefix);
-        c.dmlChannelName = text(source, "dmlChannelName", c.dmlChannelName);
-        c.readQueue(source);
-        c.readSourceMilvus(source.get("milvus"));
+        if (o.isSet(CdcOptions.CHANNEL_PREFIX)) {
+            c.channelPrefix = o.get(CdcOptions.CHANNEL_PREFIX);
+        }
+        c.dmlChannelName = o.get(CdcOptions.DML_CHANNEL_NAME);
+        c.readQueue(o);
+        c.readSourceMilvus(o);
 
-        JsonNode target = targetUri != null && !root.has("targetConfig")
-                ? new ObjectMapper().createObjectNode() : required(root, "targetConfig");
-        checkKnown(target, "targetConfig.", Set.of("uri", "token", "username", "password", "retryTimeout",
-                "requestTimeout", "onRefused", "dialConfig"));
-        c.targetUri = targetUri != null ? targetUri : text(target, "uri", null);
+        c.targetUri = o.get(CdcOptions.TARGET_URI);
         if (c.targetUri == null || !(c.targetUri.startsWith("http://") || c.targetUri.startsWith("https://"))) {
             throw new ConfigException("targetConfig.uri", "missing or not an http(s) URI",
                     "Set it to the target Milvus, e.g. http://127.0.0.1:19530");
         }
-        c.targetTls = milvusTls(target.get("dialConfig"), "targetConfig.", c.targetUri);
-        c.targetToken = milvusToken(target);
-        c.targetRetryTimeout = duration(target, "retryTimeout", "targetConfig.retryTimeout", c.targetRetryTimeout);
-        c.targetRequestTimeout = duration(target, "requestTimeout", "targetConfig.requestTimeout", c.targetRequestTimeout);
-        String onRefused = text(target, "onRefused", "fail");
-        switch (onRefused) {
-            case "fail":
-                c.onRefused = MilvusSink.OnRefused.FAIL;
-                break;
-            case "dead-letter":
-                c.onRefused = MilvusSink.OnRefused.DEAD_LETTER;
-                break;
-            default:
-                throw new ConfigException("targetConfig.onRefused", "unknown value '" + onRefused + "'",
-                        "Use fail (stop the job) or dead-letter (write the operation to the dead-letter output and go on)");
-        }
-        c.readDeadLetter(root.get("deadLetter"));
+        c.targetTls = milvusTls(o, CdcOptions.TARGET_DIAL, "targetConfig.", c.targetUri);
+        c.targetToken = milvusToken(o, CdcOptions.TARGET_TOKEN, CdcOptions.TARGET_USERNAME, CdcOptions.TARGET_PASSWORD);
+        c.targetDefaultPartitionName = o.get(CdcOptions.TARGET_DEFAULT_PARTITION_NAME);
+        c.targetRetryTimeout = o.get(CdcOptions.TARGET_RETRY_TIMEOUT);
+        c.targetRequestTimeout = o.get(CdcOptions.TARGET_REQUEST_TIMEOUT);
+        c.onRefused = o.choice(CdcOptions.ON_REFUSED, Map.of("fail", MilvusSink.OnRefused.FAIL,
+                "dead-letter", MilvusSink.OnRefused.DEAD_LETTER),
+                "Use fail (stop the job) or dead-letter (write the operation to the dead-letter output and go on)");
+        c.readDeadLetter(o);
 
-        if (root.has("startup")) {
-            JsonNode startup = root.get("startup");
-            checkKnown(startup, "startup.", Set.of("mode", "onLostPosition", "timestamp", "positions"));
-            String onLost = text(startup, "onLostPosition", "fail");
-            if (!onLost.equals("fail") && !onLost.equals("earliest")) {
-                throw new ConfigException("startup.onLostPosition", "unknown value '" + onLost + "'",
-                        "Use fail (stop, naming the channel and the lost range) or earliest (resume from the "
-                                + "earliest retained message, losing the rest)");
-            }
-            c.resumeLostPositionsFromEarliest = onLost.equals("earliest");
-            String mode = text(startup, "mode", "latest");
-            try {
-                c.startupMode = StartupMode.valueOf(mode.toUpperCase());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("startup.mode", "unknown mode '" + mode + "'",
-                        "Use latest, earliest, timestamp, positions or initial");
-            }
-            c.startupTimestampMs = startupTimestamp(startup.get("timestamp"), c.startupMode, System.currentTimeMillis());
-            c.startupPositions = c.startupPositions(startup.get("positions"));
+        String onLost = o.get(CdcOptions.ON_LOST_POSITION);
+        if (!onLost.equals("fail") && !onLost.equals("earliest")) {
+            throw new ConfigException("startup.onLostPosition", "unknown value '" + onLost + "'",
+                    "Use fail (stop, naming the channel and the lost range) or earliest (resume from the "
+                            + "earliest retained message, losing the rest)");
         }
-        c.checkpointInterval = duration(root, "checkpointInterval", "checkpointInterval", c.checkpointInterval);
-        String delivery = text(root, "delivery", "exactly-once");
-        switch (delivery) {
-            case "exactly-once":
-                c.delivery = MilvusSink.Delivery.EXACTLY_ONCE;
-                break;
-            case "at-least-once":
-                c.delivery = MilvusSink.Delivery.AT_LEAST_ONCE;
-                break;
-            default:
-                throw new ConfigException("delivery", "unknown value '" + delivery + "'",
-                        "Use exactly-once (operations reach the target once their checkpoint completes) or "
-                                + "at-least-once (as they come; replayed in order after a failure)");
+        c.resumeLostPositionsFromEarliest = onLost.equals("earliest");
+        String mode = o.get(CdcOptions.STARTUP_MODE);
+        try {
+            c.startupMode = StartupMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("startup.mode", "unknown mode '" + mode + "'",
+                    "Use latest, earliest, timestamp, positions or initial");
         }
-        c.checkpointDir = text(root, "checkpointDir", null);
+        c.startupTimestampMs = startupTimestamp(o.get(CdcOptions.STARTUP_TIMESTAMP), c.startupMode, System.currentTimeMillis());
+        c.startupPositions = c.startupPositions(o.get(CdcOptions.STARTUP_POSITIONS));
+        c.checkpointInterval = o.get(CdcOptions.CHECKPOINT_INTERVAL);
+        c.delivery = o.choice(CdcOptions.DELIVERY, Map.of("exactly-once", MilvusSink.Delivery.EXACTLY_ONCE,
+                "at-least-once", MilvusSink.Delivery.AT_LEAST_ONCE),
+                "Use exactly-once (operations reach the target once their checkpoint completes) or "
+                        + "at-least-once (as they come; replayed in order after a failure)");
+        c.checkpointDir = o.get(CdcOptions.CHECKPOINT_DIR);
         if (c.checkpointDir != null && !c.checkpointDir.matches("^[a-z][a-z0-9+.-]*://.*")) {
             throw new ConfigException("checkpointDir", "'" + c.checkpointDir + "' is not a URI",
                     "Use e.g. file:///var/lib/milvus-cdc/checkpoints or s3://bucket/milvus-cdc/checkpoints");
         }
-        if (root.has("batch")) {
-            checkKnown(root.get("batch"), "batch.", Set.of("maxRows", "maxBytes", "maxInFlight"));
-            c.maxInFlight = Integer.parseInt(text(root.get("batch"), "maxInFlight", Integer.toString(c.maxInFlight)).trim());
-            if (c.maxInFlight <= 0) {
-                throw new ConfigException("batch.maxInFlight", "must be positive", "Use e.g. 4");
-            }
-            c.maxRowsPerBatch = Integer.parseInt(text(root.get("batch"), "maxRows", Integer.toString(c.maxRowsPerBatch)).trim());
-            if (c.maxRowsPerBatch <= 0) {
-                throw new ConfigException("batch.maxRows", "must be positive", "Use e.g. 10000");
-            }
-            c.maxBytesPerBatch = Long.parseLong(text(root.get("batch"), "maxBytes", Long.toString(c.maxBytesPerBatch)).trim());
-            if (c.maxBytesPerBatch <= 0) {
-                throw new ConfigException("batch.maxBytes", "must be positive",
-                        "Use e.g. 16777216 (16 MiB), below the target's proxy.grpc.serverMaxRecvSize");
-            }
+        c.maxInFlight = o.positive(CdcOptions.BATCH_MAX_IN_FLIGHT, "Use e.g. 4");
+        c.maxRowsPerBatch = o.positive(CdcOptions.BATCH_MAX_ROWS, "Use e.g. 10000");
+        c.maxBytesPerBatch = o.get(CdcOptions.BATCH_MAX_BYTES);
+        if (c.maxBytesPerBatch <= 0) {
+            throw new ConfigException("batch.maxBytes", "must be positive",
+                    "Use e.g. 16777216 (16 MiB), below the target's proxy.grpc.serverMaxRecvSize");
         }
-        c.selection = selection(root);
+        c.selection = selection(o);
         return c;
     }
 
-    private void readDeadLetter(JsonNode node) {
-        deadLetterTopic = channelPrefix + "-cdc-dead-letter";
-        if (node == null) {
-            return;
+    /** Typed reads of the options, a value of the wrong type named with its key. */
+    private static final class Options {
+        private final org.apache.flink.configuration.Configuration conf;
+
+        Options(org.apache.flink.configuration.Configuration conf) {
+            this.conf = conf;
         }
-        if (!node.isObject()) {
-            throw new ConfigException("deadLetter", "not a section", "Write e.g. deadLetter: {output: file, path: file:///var/lib/milvus-cdc/dead-letters}");
+
+        @SuppressWarnings("unchecked")
+        <T> T get(org.apache.flink.configuration.ConfigOption<T> option) {
+            try {
+                T value = conf.get(option);
+                return value instanceof String ? (T) blankToNull((String) value) : value;
+            } catch (IllegalArgumentException e) {
+                Class<?> type = option.hasDefaultValue() ? option.defaultValue().getClass() : String.class;
+                // The value is not echoed: a secret in the wrong place must not reach a log.
+                if (type == Duration.class) {
+                    throw new ConfigException(option.key(), "not a duration", "Use e.g. 5s, 2min or 10m");
+                }
+                if (type == Boolean.class) {
+                    throw new ConfigException(option.key(), "expected true or false", "Write true or false");
+                }
+                if (type == Integer.class || type == Long.class) {
+                    throw new ConfigException(option.key(), "expected a whole number", "Write e.g. " + option.defaultValue());
+                }
+                throw new ConfigException(option.key(), "cannot be read (" + e.getMessage().replaceAll("'[^']*'", "…")
+                        + ")", "See configs/cdc.yaml for an example");
+            }
         }
-        checkKnown(node, "deadLetter.", Set.of("output", "topic", "path"));
-        String output = text(node, "output", "queue");
+
+        <T> T get(org.apache.flink.configuration.ConfigOption<T> option, T fallback) {
+            T value = get(option);
+            return value == null ? fallback : value;
+        }
+
+        boolean isSet(org.apache.flink.configuration.ConfigOption<?> option) {
+            return conf.contains(option);
+        }
+
+        int positive(org.apache.flink.configuration.ConfigOption<Integer> option, String fix) {
+            int value = get(option);
+            if (value <= 0) {
+                throw new ConfigException(option.key(), "must be positive", fix);
+            }
+            return value;
+        }
+
+        <E> E choice(org.apache.flink.configuration.ConfigOption<String> option, Map<String, E> values, String fix) {
+            String value = get(option);
+            E chosen = values.get(value);
+            if (chosen == null) {
+                throw new ConfigException(option.key(), "unknown value '" + value + "'", fix);
+            }
+            return chosen;
+        }
+    }
+
+    private void readDeadLetter(Options o) {
+        String output = o.get(CdcOptions.DEAD_LETTER_OUTPUT);
+        deadLetterTopic = o.get(CdcOptions.DEAD_LETTER_TOPIC, channelPrefix + "-cdc-dead-letter");
         switch (output) {
             case "queue":
                 deadLetterOutput = DeadLetterOutput.QUEUE;
-                deadLetterTopic = text(node, "topic", deadLetterTopic);
-                if (deadLetterTopic.isBlank()) {
-                    throw new ConfigException("deadLetter.topic", "empty", "Name a topic, e.g. " + channelPrefix + "-cdc-dead-letter");
-                }
                 break;
             case "file":
                 deadLetterOutput = DeadLetterOutput.FILE;
-                deadLetterPath = text(node, "path", null);
+                deadLetterPath = o.get(CdcOptions.DEAD_LETTER_PATH);
                 if (deadLetterPath == null || !deadLetterPath.matches("^[a-z][a-z0-9+.-]*://.*")) {
                     throw new ConfigException("deadLetter.path", deadLetterPath == null ? "missing with output: file"
                             : "'" + deadLetterPath + "' is not a URI",
@@ -313,41 +324,27 @@ public final class CdcConfig implements Serializable {
     }
 
     /** Exactly one of {@code kafka.address} and {@code pulsar.address}: the Go CDC's file carries both sections. */
-    private void readQueue(JsonNode source) {
-        if (source.has("kafka")) {
-            checkKnown(source.get("kafka"), "sourceConfig.kafka.", Set.of("address", "properties"));
-            kafkaAddress = blankToNull(text(source.get("kafka"), "address", null));
-            JsonNode properties = source.get("kafka").get("properties");
-            if (properties != null) {
-                properties.fields().forEachRemaining(e -> kafkaProperties.put(e.getKey(), e.getValue().asText()));
-                for (String owned : List.of("bootstrap.servers", "group.id", "key.deserializer", "value.deserializer",
-                        "enable.auto.commit", "auto.offset.reset")) {
-                    if (kafkaProperties.containsKey(owned)) {
-                        throw new ConfigException("sourceConfig.kafka.properties." + owned, "set by the job itself",
-                                "Remove it; pass only connection settings (security.protocol, ssl.*, sasl.*)");
-                    }
-                }
+    private void readQueue(Options o) {
+        kafkaAddress = o.get(CdcOptions.KAFKA_ADDRESS);
+        kafkaProperties.putAll(o.get(CdcOptions.KAFKA_PROPERTIES));
+        for (String owned : List.of("bootstrap.servers", "group.id", "key.deserializer", "value.deserializer",
+                "enable.auto.commit", "auto.offset.reset")) {
+            if (kafkaProperties.containsKey(owned)) {
+                throw new ConfigException(CdcOptions.KAFKA_PROPERTIES.key() + "." + owned, "set by the job itself",
+                        "Remove it; pass only connection settings (security.protocol, ssl.*, sasl.*)");
             }
         }
-        if (source.has("pulsar")) {
-            JsonNode pulsar = source.get("pulsar");
-            // maxMessageSize (a producer's limit) and webAddress (the Go CDC's admin URL) are
-            // accepted and unused: a consumer takes any message the broker stored, and the
-            // connector's source and sink find topics through the client, not the admin API.
-            checkKnown(pulsar, "sourceConfig.pulsar.", Set.of("address", "webAddress", "maxMessageSize", "tenant",
-                    "namespace", "authPlugin", "authParams", "tlsTrustCertsFilePath"));
-            pulsarTlsTrustCertsPath = readable(pulsar, "tlsTrustCertsFilePath", "sourceConfig.pulsar.");
-            pulsarServiceUrl = blankToNull(text(pulsar, "address", null));
-            pulsarTenant = text(pulsar, "tenant", pulsarTenant);
-            pulsarNamespace = text(pulsar, "namespace", pulsarNamespace);
-            pulsarAuthPlugin = blankToNull(text(pulsar, "authPlugin", null));
-            pulsarAuthParams = blankToNull(text(pulsar, "authParams", null));
-            if (pulsarAuthPlugin == null && pulsarAuthParams != null) {
-                throw new ConfigException("sourceConfig.pulsar.authPlugin", "authParams is set but no authPlugin",
-                        "Set authPlugin: org.apache.pulsar.client.impl.auth.AuthenticationToken (or token)");
-            }
-            normalizeGoAuth();
+        pulsarTlsTrustCertsPath = readable(o, CdcOptions.PULSAR_TLS_TRUST);
+        pulsarServiceUrl = o.get(CdcOptions.PULSAR_ADDRESS);
+        pulsarTenant = o.get(CdcOptions.PULSAR_TENANT);
+        pulsarNamespace = o.get(CdcOptions.PULSAR_NAMESPACE);
+        pulsarAuthPlugin = o.get(CdcOptions.PULSAR_AUTH_PLUGIN);
+        pulsarAuthParams = o.get(CdcOptions.PULSAR_AUTH_PARAMS);
+        if (pulsarAuthPlugin == null && pulsarAuthParams != null) {
+            throw new ConfigException("sourceConfig.pulsar.authPlugin", "authParams is set but no authPlugin",
+                    "Set authPlugin: org.apache.pulsar.client.impl.auth.AuthenticationToken (or token)");
         }
+        normalizeGoAuth();
         if (kafkaAddress != null && pulsarServiceUrl != null) {
             throw new ConfigException("sourceConfig.kafka.address", "both sourceConfig.kafka.address and "
                     + "sourceConfig.pulsar.address are set, but a source Milvus writes to one queue (its mq.type)",
@@ -394,97 +391,87 @@ public final class CdcConfig implements Serializable {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
-    private static Selection selection(JsonNode root) {
-        List<String> include = new ArrayList<>();
-        List<String> exclude = new ArrayList<>();
-        if (root.has("selection")) {
-            JsonNode node = root.get("selection");
-            checkKnown(node, "selection.", Set.of("include", "exclude"));
-            include = strings(node.get("include"), "selection.include");
-            exclude = strings(node.get("exclude"), "selection.exclude");
-            include.forEach(p -> Selection.checkPattern(p, "selection.include"));
-            exclude.forEach(p -> Selection.checkPattern(p, "selection.exclude"));
-        }
-        Map<String, String> databases = new java.util.LinkedHashMap<>();
-        Map<String, String> collections = new java.util.LinkedHashMap<>();
-        if (root.has("mapping")) {
-            JsonNode node = root.get("mapping");
-            checkKnown(node, "mapping.", Set.of("databases", "collections"));
-            node.path("databases").fields().forEachRemaining(e -> databases.put(e.getKey(), e.getValue().asText()));
-            node.path("collections").fields().forEachRemaining(e -> {
-                if (e.getKey().indexOf('.') < 0 || e.getValue().asText().isEmpty()) {
-                    throw new ConfigException("mapping.collections." + e.getKey(),
-                            "needs a database.collection key and a collection name value",
-                            "Write e.g. 'default.orders: orders_copy' (the target database follows mapping.databases)");
-                }
-                collections.put(e.getKey(), e.getValue().asText());
-            });
-        }
+    private static Selection selection(Options o) {
+        List<String> include = new ArrayList<>(o.get(CdcOptions.SELECTION_INCLUDE));
+        List<String> exclude = new ArrayList<>(o.get(CdcOptions.SELECTION_EXCLUDE));
+        include.removeIf(String::isBlank);
+        exclude.removeIf(String::isBlank);
+        include.forEach(p -> Selection.checkPattern(p, "selection.include"));
+        exclude.forEach(p -> Selection.checkPattern(p, "selection.exclude"));
+        Map<String, String> databases = new java.util.LinkedHashMap<>(o.get(CdcOptions.MAPPING_DATABASES));
+        Map<String, String> collections = new java.util.LinkedHashMap<>(o.get(CdcOptions.MAPPING_COLLECTIONS));
+        collections.forEach((key, value) -> {
+            if (key.indexOf('.') < 0 || value.isEmpty()) {
+                throw new ConfigException("mapping.collections." + key,
+                        "needs a database.collection key and a collection name value",
+                        "Write e.g. 'default.orders: orders_copy' (the target database follows mapping.databases)");
+            }
+        });
         return new Selection(include, exclude, databases, collections);
     }
 
-    /** The Go CDC's two spellings of the etcd keys, nested and flat, read alike. */
-    /** The Go CDC's etcd TLS keys: enableTLS with a CA, a client certificate and its key. */
-    private void readEtcdTls(JsonNode etcd) {
-        boolean enabled = Boolean.parseBoolean(text(etcd, "enableTLS", "false").trim());
-        if (!enabled) {
-            return;
+    /** The Go CDC's etcd TLS keys: enableTLS with a CA, a client certificate and its key; null: no TLS. */
+    private TlsSettings readEtcdTls(Options o) {
+        if (!o.get(CdcOptions.ETCD_ENABLE_TLS)) {
+            return null;
         }
-        String p = "sourceConfig.etcd.";
-        String minVersion = text(etcd, "tlsMinVersion", null);
-        if (minVersion != null && !minVersion.equals("1.2") && !minVersion.equals("1.3")) {
-            throw new ConfigException(p + "tlsMinVersion", "unsupported value '" + minVersion + "'",
+        String minVersion = o.get(CdcOptions.ETCD_TLS_MIN_VERSION);
+        if (!minVersion.equals("1.2") && !minVersion.equals("1.3")) {
+            throw new ConfigException(CdcOptions.ETCD_TLS_MIN_VERSION.key(), "unsupported value '" + minVersion + "'",
                     "Use 1.2 or 1.3 (the JVM negotiates the highest both sides speak)");
         }
-        etcdTls = tls(p, readable(etcd, "tlsCACertPath", p), readable(etcd, "tlsCertPath", p),
-                readable(etcd, "tlsKeyPath", p), text(etcd, "serverName", null), "tlsCertPath", "tlsKeyPath", minVersion);
+        return tls(readable(o, CdcOptions.ETCD_TLS_CA), readable(o, CdcOptions.ETCD_TLS_CERT),
+                readable(o, CdcOptions.ETCD_TLS_KEY), o.get(CdcOptions.ETCD_SERVER_NAME),
+                CdcOptions.ETCD_TLS_CERT.key(), CdcOptions.ETCD_TLS_KEY.key(), o.isSet(CdcOptions.ETCD_TLS_MIN_VERSION) ? minVersion : null);
     }
 
     /** The Go CDC's dial_config of a TLS Milvus (the target's, or the source's), in this file's camelCase. */
-    private static TlsSettings milvusTls(JsonNode dial, String section, String uri) {
-        if (dial == null) {
+    private static TlsSettings milvusTls(Options o, List<org.apache.flink.configuration.ConfigOption<String>> dial,
+                                         String section, String uri) {
+        if (dial.stream().noneMatch(o::isSet)) {
             return null;
         }
-        String p = section + "dialConfig.";
-        checkKnown(dial, p, Set.of("serverName", "serverPemPath", "caPemPath", "clientPemPath", "clientKeyPath"));
         if (!uri.startsWith("https://")) {
             throw new ConfigException(section + "uri", "dialConfig is set, but the URI is not https://",
                     "Use https://host:port for a TLS Milvus, or remove " + section + "dialConfig");
         }
-        String ca = readable(dial, "caPemPath", p);
-        String server = readable(dial, "serverPemPath", p);
+        // In CdcOptions.DIAL_CONFIG's order: serverName, caPemPath, serverPemPath, clientPemPath, clientKeyPath.
+        String ca = readable(o, dial.get(1));
+        String server = readable(o, dial.get(2));
         if (ca != null && server != null) {
-            throw new ConfigException(p + "serverPemPath", "both caPemPath and serverPemPath are set",
+            throw new ConfigException(dial.get(2).key(), "both caPemPath and serverPemPath are set",
                     "Set caPemPath (the CA that signed the Milvus's certificate) or serverPemPath (a self-signed "
                             + "certificate), not both");
         }
-        return tls(p, ca != null ? ca : server, readable(dial, "clientPemPath", p), readable(dial, "clientKeyPath", p),
-                text(dial, "serverName", null), "clientPemPath", "clientKeyPath", null);
+        return tls(ca != null ? ca : server, readable(o, dial.get(3)), readable(o, dial.get(4)), o.get(dial.get(0)),
+                dial.get(3).key(), dial.get(4).key(), null);
     }
 
     /** {@code token}, or {@code username}/{@code password} as Milvus's {@code user:password} token; null: none. */
-    private static String milvusToken(JsonNode section) {
-        String token = text(section, "token", null);
-        if (token == null && section.has("username")) {
-            token = text(section, "username", "") + ":" + text(section, "password", "");
+    private static String milvusToken(Options o, org.apache.flink.configuration.ConfigOption<String> token,
+                                      org.apache.flink.configuration.ConfigOption<String> username,
+                                      org.apache.flink.configuration.ConfigOption<String> password) {
+        String t = o.get(token);
+        if (t == null && o.isSet(username)) {
+            t = o.get(username, "") + ":" + o.get(password, "");
         }
-        return token;
+        return t;
     }
 
     /** The source Milvus's API (read by the verifier and the initial snapshot), from {@code sourceConfig.milvus}. */
-    private void readSourceMilvus(JsonNode milvus) {
-        if (milvus == null) {
+    private void readSourceMilvus(Options o) {
+        boolean given = o.isSet(CdcOptions.SOURCE_URI) || o.isSet(CdcOptions.SOURCE_TOKEN) || o.isSet(CdcOptions.SOURCE_USERNAME)
+                || o.isSet(CdcOptions.SOURCE_PASSWORD) || CdcOptions.SOURCE_DIAL.stream().anyMatch(o::isSet);
+        if (!given) {
             return;
         }
-        String p = "sourceConfig.milvus.";
-        checkKnown(milvus, p, Set.of("uri", "token", "username", "password", "dialConfig"));
-        sourceMilvusUri = text(milvus, "uri", null);
+        sourceMilvusUri = o.get(CdcOptions.SOURCE_URI);
         if (sourceMilvusUri == null || !(sourceMilvusUri.startsWith("http://") || sourceMilvusUri.startsWith("https://"))) {
-            throw new ConfigException(p + "uri", "missing or not an http(s) URI",
+            throw new ConfigException(CdcOptions.SOURCE_URI.key(), "missing or not an http(s) URI",
                     "Set it to the source Milvus's proxy, e.g. http://127.0.0.1:19530");
         }
-        sourceMilvusTls = milvusTls(milvus.get("dialConfig"), p, sourceMilvusUri);
-        sourceMilvusToken = milvusToken(milvus);
+        sourceMilvusTls = milvusTls(o, CdcOptions.SOURCE_DIAL, "sourceConfig.milvus.", sourceMilvusUri);
+        sourceMilvusToken = milvusToken(o, CdcOptions.SOURCE_TOKEN, CdcOptions.SOURCE_USERNAME, CdcOptions.SOURCE_PASSWORD);
     }
 
     /** How to reach the target Milvus. */
@@ -503,51 +490,31 @@ public final class CdcConfig implements Serializable {
                 .withTls(sourceMilvusTls);
     }
 
-    private static TlsSettings tls(String prefix, String trust, String cert, String key, String serverName,
+    private static TlsSettings tls(String trust, String cert, String key, String serverName,
                                    String certKey, String keyKey, String minVersion) {
         if ((cert == null) != (key == null)) {
-            throw new ConfigException(prefix + (cert == null ? certKey : keyKey), "a client certificate needs both "
-                    + certKey + " and " + keyKey, "Set both (PEM certificate and its PKCS#8 PEM key) or neither");
+            String shortCert = certKey.substring(certKey.lastIndexOf('.') + 1);
+            String shortKey = keyKey.substring(keyKey.lastIndexOf('.') + 1);
+            throw new ConfigException(cert == null ? certKey : keyKey, "a client certificate needs both "
+                    + shortCert + " and " + shortKey, "Set both (PEM certificate and its PKCS#8 PEM key) or neither");
         }
         return new TlsSettings(trust, cert, key, serverName, minVersion);
     }
 
     /** A path that must name a readable file on the machine that submits (and, alike, on every TaskManager). */
-    private static String readable(JsonNode node, String key, String prefix) {
-        String path = blankToNull(text(node, key, null));
+    private static String readable(Options o, org.apache.flink.configuration.ConfigOption<String> option) {
+        String path = o.get(option);
         if (path != null && !Files.isReadable(Path.of(path))) {
-            throw new ConfigException(prefix + key, "cannot read '" + path + "'",
+            throw new ConfigException(option.key(), "cannot read '" + path + "'",
                     "Give the path of a readable PEM file, present at the same path on every TaskManager");
         }
         return path;
     }
 
-    private void readEtcd(JsonNode node, String path, String address, String rootPath, String metaSubPath,
-                          String enableAuth, String username, String password) {
-        etcdEndpoints = strings(node.get(address), path + address);
-        etcdRootPath = text(node, rootPath, etcdRootPath);
-        etcdMetaSubPath = text(node, metaSubPath, etcdMetaSubPath);
-        if (Boolean.parseBoolean(text(node, enableAuth, "false").trim())) {
-            etcdUsername = text(node, username, null);
-            etcdPassword = text(node, password, null);
-        }
-    }
-
-    private static JsonNode required(JsonNode node, String key) {
+    private static void required(JsonNode node, String key) {
         JsonNode value = node.get(key);
         if (value == null || !value.isObject()) {
             throw new ConfigException(key, "missing section", "Add a '" + key + ":' section; see configs/cdc.yaml");
-        }
-        return value;
-    }
-
-    private static void checkKnown(JsonNode node, String prefix, Set<String> known) {
-        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-        while (fields.hasNext()) {
-            String key = fields.next().getKey();
-            if (!known.contains(key)) {
-                throw new ConfigException(prefix + key, "unknown key", "Known keys here: " + known);
-            }
         }
     }
 
@@ -559,9 +526,9 @@ public final class CdcConfig implements Serializable {
      * offset), epoch milliseconds, or a source TSO (as Milvus returns in its responses); required
      * by, and only allowed with, {@code mode: timestamp}; not in the future.
      */
-    static long startupTimestamp(JsonNode value, StartupMode mode, long now) {
+    static long startupTimestamp(String value, StartupMode mode, long now) {
         if (mode != StartupMode.TIMESTAMP) {
-            if (value != null && !value.isNull()) {
+            if (value != null) {
                 throw new ConfigException("startup.timestamp", "set, but startup.mode is " + mode.name().toLowerCase()
                         + ", which ignores it", "Set startup.mode: timestamp, or remove startup.timestamp");
             }
@@ -569,11 +536,11 @@ public final class CdcConfig implements Serializable {
         }
         String fix = "Set startup.timestamp to an ISO-8601 time (e.g. 2026-12-01T08:00:00Z), epoch milliseconds, "
                 + "or a source TSO";
-        if (value == null || value.isNull() || value.asText().isBlank()) {
+        if (value == null) {
             throw new ConfigException("startup.timestamp", "missing: startup.mode timestamp replicates the changes "
                     + "written from a moment on", fix);
         }
-        String text = value.asText().trim();
+        String text = value.trim();
         long millis;
         if (text.matches("\\d+")) {
             long number;
@@ -603,8 +570,8 @@ public final class CdcConfig implements Serializable {
      * (see {@link io.milvuscdc.connectors.mq.ChannelPositions}); required by, and only allowed
      * with, {@code mode: positions}.
      */
-    private io.milvuscdc.connectors.mq.ChannelPositions startupPositions(JsonNode value) {
-        boolean given = value != null && !value.isNull();
+    private io.milvuscdc.connectors.mq.ChannelPositions startupPositions(Map<String, String> value) {
+        boolean given = value != null && !value.isEmpty();
         if (startupMode != StartupMode.POSITIONS) {
             if (given) {
                 throw new ConfigException("startup.positions", "set, but startup.mode is "
@@ -615,53 +582,17 @@ public final class CdcConfig implements Serializable {
         }
         String fix = "Set startup.positions to a map of channel to position, e.g. {by-dev-rootcoord-dml_0_4471v0: "
                 + "<base64 MsgPosition as milvus-backup records it>}";
-        if (!given || !value.isObject() || value.isEmpty()) {
-            throw new ConfigException("startup.positions", given ? "not a map of channel to position" : "missing: startup.mode "
+        if (!given) {
+            throw new ConfigException("startup.positions", "missing: startup.mode "
                     + "positions starts each channel where a backup or an earlier replication ended", fix);
         }
-        Map<String, String> positions = new java.util.LinkedHashMap<>();
-        value.fields().forEachRemaining(e -> positions.put(e.getKey(), e.getValue().asText()));
         try {
-            return io.milvuscdc.connectors.mq.ChannelPositions.parse(positions,
+            return io.milvuscdc.connectors.mq.ChannelPositions.parse(value,
                     queue == Queue.PULSAR ? io.milvuscdc.connectors.mq.ChannelPositions.Queue.PULSAR
                             : io.milvuscdc.connectors.mq.ChannelPositions.Queue.KAFKA,
                     channelPrefix + "-" + dmlChannelName + "_");
         } catch (io.milvuscdc.connectors.mq.ChannelPositions.InvalidPositionException e) {
             throw new ConfigException("startup.positions", e.getMessage(), fix);
-        }
-    }
-
-    private static String text(JsonNode node, String key, String fallback) {
-        JsonNode value = node.get(key);
-        return value == null || value.isNull() ? fallback : value.asText();
-    }
-
-    private static List<String> strings(JsonNode node, String key) {
-        List<String> out = new ArrayList<>();
-        if (node == null || node.isNull()) {
-            return out;
-        }
-        if (node.isArray()) {
-            node.forEach(n -> out.add(n.asText()));
-        } else {
-            for (String s : node.asText().split(",")) {
-                if (!s.isBlank()) {
-                    out.add(s.trim());
-                }
-            }
-        }
-        return out;
-    }
-
-    private static Duration duration(JsonNode node, String key, String path, Duration fallback) {
-        String text = text(node, key, null);
-        if (text == null) {
-            return fallback;
-        }
-        try {
-            return org.apache.flink.util.TimeUtils.parseDuration(text);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(path, "'" + text + "' is not a duration", "Use e.g. 5s, 2min or 10m");
         }
     }
 

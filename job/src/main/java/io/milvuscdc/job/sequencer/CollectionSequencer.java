@@ -118,6 +118,10 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient ValueState<long[]> copyProgress;
     private transient Counter rowsCopied;
 
+    /** The source's and the target's common.defaultPartitionName: rows of the one go to the other. */
+    private String sourceDefaultPartition = "_default";
+    private String targetDefaultPartition = "_default";
+
     public CollectionSequencer(Selection selection) {
         this(selection, java.util.Map.of(), java.util.Map.of());
     }
@@ -129,6 +133,13 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         this.initialCopy = new java.util.HashMap<>();
         initialCopy.forEach((id, commands) -> this.initialCopy.put(id, new java.util.ArrayList<>(commands)));
         this.initialRows = new java.util.HashMap<>(initialRows);
+    }
+
+    /** The source's and the target's default partition names, when not Milvus's {@code _default}. */
+    public CollectionSequencer withDefaultPartitionNames(String source, String target) {
+        this.sourceDefaultPartition = source;
+        this.targetDefaultPartition = target;
+        return this;
     }
 
     @Override
@@ -278,7 +289,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                         .setShardsNum(created.getShardsNum())
                         .setConsistencyLevel(created.getConsistencyLevel())
                         .addAllProperties(created.getPropertiesList())
-                        .addAllPartitionNames(created.getPartitionNamesList()))
+                        .addAllPartitionNames(targetPartitions(created)))
                 .build()));
         replayPending(created, out);
     }
@@ -550,9 +561,26 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 .setIncarnation(created.getIncarnation());
     }
 
-    /** A partition-key collection routes rows itself: the target refuses a named partition. */
-    private static String partitionName(CollectionCreated created, String sourcePartition) {
-        return created.getSchema().getFieldsList().stream().anyMatch(f -> f.getIsPartitionKey()) ? "" : sourcePartition;
+    /**
+     * A partition-key collection routes rows itself: the target refuses a named partition. The
+     * source's default partition is the target's default one, whatever each calls it.
+     */
+    private String partitionName(CollectionCreated created, String sourcePartition) {
+        return partitionKey(created) ? "" : sourcePartition.equals(sourceDefaultPartition) ? targetDefaultPartition : sourcePartition;
+    }
+
+    private static boolean partitionKey(CollectionCreated created) {
+        return created.getSchema().getFieldsList().stream().anyMatch(f -> f.getIsPartitionKey());
+    }
+
+    /** The partitions the target has (a partition-key collection: as many as the source; else by the target's names). */
+    private List<String> targetPartitions(CollectionCreated created) {
+        if (partitionKey(created)) {
+            return created.getPartitionNamesList();
+        }
+        List<String> out = new java.util.ArrayList<>(created.getPartitionNamesList());
+        out.replaceAll(p -> p.equals(sourceDefaultPartition) ? targetDefaultPartition : p);
+        return out;
     }
 
     static IDs keysOf(List<FieldData> columns, FieldSchema pk) {

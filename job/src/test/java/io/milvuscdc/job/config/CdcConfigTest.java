@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,7 +26,7 @@ class CdcConfigTest {
 
     @Test
     void goCdcExampleFileLoadsUnchangedWithATargetUri() {
-        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc.yaml"), "http://target:19530");
+        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc.yaml"), Map.of("targetConfig.uri", "http://target:19530"));
         assertEquals(List.of("http://localhost:2379"), c.etcdEndpoints);
         assertEquals("by-dev", c.etcdRootPath);
         assertEquals("meta", c.etcdMetaSubPath);
@@ -44,7 +45,7 @@ class CdcConfigTest {
 
     @Test
     void goCdcPulsarFileLoadsWithTheTokenInTheJavaClientsForm() {
-        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc-pulsar.yaml"), "http://target:19530");
+        CdcConfig c = CdcConfig.load(Path.of("src/test/resources/go-cdc/cdc-pulsar.yaml"), Map.of("targetConfig.uri", "http://target:19530"));
         assertEquals(CdcConfig.Queue.PULSAR, c.queue);
         assertEquals("pulsar://localhost:6650", c.pulsarServiceUrl);
         assertEquals("public", c.pulsarTenant);
@@ -202,6 +203,59 @@ class CdcConfigTest {
         assertEquals("root:source-secret", with.sourceMilvus("verify").token());
         assertFalse(with.toString().contains("secret"), with.toString());
         assertFalse(with.sourceMilvus("verify").toString().contains("secret"));
+    }
+
+    @Test
+    void aFileThatSetsNothingOptionalGetsTheOptionsDefaults() {
+        CdcConfig c = CdcConfig.parse(String.join("\n",
+                "sourceConfig: {etcd: {address: ['e:2379']}, kafka: {address: 'k:9092'}}",
+                "targetConfig: {uri: 'http://t:19530'}"));
+        assertEquals(CdcOptions.ETCD_ROOT_PATH.defaultValue(), c.etcdRootPath);
+        assertEquals(CdcOptions.ETCD_META_SUB_PATH.defaultValue(), c.etcdMetaSubPath);
+        assertEquals(CdcOptions.CHANNEL_PREFIX.defaultValue(), c.channelPrefix);
+        assertEquals(CdcOptions.DML_CHANNEL_NAME.defaultValue(), c.dmlChannelName);
+        assertEquals(CdcOptions.DEFAULT_PARTITION_NAME.defaultValue(), c.defaultPartitionName);
+        assertEquals(CdcOptions.TARGET_RETRY_TIMEOUT.defaultValue(), c.targetRetryTimeout);
+        assertEquals(CdcOptions.TARGET_REQUEST_TIMEOUT.defaultValue(), c.targetRequestTimeout);
+        assertEquals(CdcOptions.CHECKPOINT_INTERVAL.defaultValue(), c.checkpointInterval);
+        assertEquals((int) CdcOptions.BATCH_MAX_ROWS.defaultValue(), c.maxRowsPerBatch);
+        assertEquals((long) CdcOptions.BATCH_MAX_BYTES.defaultValue(), c.maxBytesPerBatch);
+        assertEquals((int) CdcOptions.BATCH_MAX_IN_FLIGHT.defaultValue(), c.maxInFlight);
+        assertEquals(CdcConfig.StartupMode.LATEST, c.startupMode);
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.Delivery.EXACTLY_ONCE, c.delivery);
+        assertEquals("by-dev-cdc-dead-letter", c.deadLetterTopic);
+        assertTrue(c.selection.includesCollection("any", "thing"));
+    }
+
+    @Test
+    void commandLineSettingsOverrideTheFile() {
+        CdcConfig c = CdcConfig.parse(GOOD, Map.of(
+                "batch.maxRows", "5000",
+                "targetConfig.retryTimeout", "30min",
+                "delivery", "at-least-once",
+                "sourceConfig.etcdRootPath", "other-root", // the Go CDC's flat key stands for the nested one
+                "selection.exclude", "default.tmp_*;scratch.*",
+                "mapping.collections.default.orders", "orders_dr",
+                "sourceConfig.kafka.properties.security.protocol", "SSL"));
+        assertEquals(5000, c.maxRowsPerBatch);
+        assertEquals(java.time.Duration.ofMinutes(30), c.targetRetryTimeout);
+        assertEquals(io.milvuscdc.connectors.sink.MilvusSink.Delivery.AT_LEAST_ONCE, c.delivery);
+        assertEquals("other-root", c.etcdRootPath);
+        assertFalse(c.selection.includesCollection("default", "tmp_1"));
+        assertFalse(c.selection.includesCollection("scratch", "x"));
+        assertTrue(c.selection.includesCollection("default", "orders"));
+        assertEquals("orders_dr", c.selection.targetCollection("default", "orders"));
+        assertEquals("SSL", c.kafkaProperties.get("security.protocol"));
+
+        ConfigException unknown = assertThrows(ConfigException.class, () -> CdcConfig.parse(GOOD, Map.of("batch.maxRow", "1")));
+        assertTrue(unknown.getMessage().startsWith("Invalid configuration at 'batch.maxRow': unknown key"), unknown.getMessage());
+        ConfigException badType = assertThrows(ConfigException.class, () -> CdcConfig.parse(GOOD, Map.of("batch.maxRows", "lots")));
+        assertTrue(badType.getMessage().startsWith("Invalid configuration at 'batch.maxRows': expected a whole number"),
+                badType.getMessage());
+        ConfigException badDuration = assertThrows(ConfigException.class,
+                () -> CdcConfig.parse(GOOD, Map.of("checkpointInterval", "soon")));
+        assertTrue(badDuration.getMessage().startsWith("Invalid configuration at 'checkpointInterval': not a duration"),
+                badDuration.getMessage());
     }
 
     @Test

@@ -51,6 +51,23 @@ class CollectionSequencerTest {
         }
     }
 
+    /** A source whose default partition is not called as the target's: its rows go to the target's default one. */
+    @Test
+    void theSourcesDefaultPartitionIsTheTargetsDefaultPartition() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<Long, ChangeRecord, OperationRecord> h =
+                     harness(new CollectionSequencer(Selection.all()).withDefaultPartitionNames("_default", "main"))) {
+            feed(h, created());
+            feed(h, event(60).setPartitionCreated(PartitionCreated.newBuilder().setPartitionId(2).setPartitionName("p2")));
+            feed(h, inserted(100, 1));
+            feed(h, insertedInto(2, 101, 2));
+            List<TargetOperation> ops = h.extractOutputValues().stream().map(OperationRecord::decode).collect(Collectors.toList());
+            assertEquals(List.of("main"), ops.get(0).getCreateCollection().getPartitionNamesList());
+            assertEquals("p2", ops.get(1).getCreatePartition().getPartitionName());
+            assertEquals("main", ops.get(2).getUpsert().getPartitionName());
+            assertEquals("p2", ops.get(3).getUpsert().getPartitionName());
+        }
+    }
+
     /**
      * After a broker outage the source may deliver an upsert's Delete after later time ticks (seen
      * in ServerRestartITCase: 3 keys of an upsert gone from the target, kept on the source). The

@@ -81,11 +81,15 @@ public final class MilvusMetaSource
         return TypeInformation.of(ChangeRecord.class);
     }
 
+    /** Milvus's own defaults of etcd.rootPath and etcd.metaSubPath. */
+    public static final String DEFAULT_ROOT_PATH = "by-dev";
+    public static final String DEFAULT_META_SUB_PATH = "meta";
+
     /** Builds a {@link MilvusMetaSource}. */
     public static final class Builder {
         private List<String> endpoints;
-        private String rootPath = "by-dev";
-        private String metaSubPath = "meta";
+        private String rootPath = DEFAULT_ROOT_PATH;
+        private String metaSubPath = DEFAULT_META_SUB_PATH;
         private String username;
         private String password;
         private TlsSettings tls;
