@@ -60,12 +60,15 @@ class MetricsITCase {
             ReplicationHarness.waitUntil("the collection on the target", () -> target.hasCollection(
                     io.milvus.v2.service.collection.request.HasCollectionReq.builder().collectionName(name).build()));
             long maxLagWhileFlowing = -1;
+            long maxBuffered = -1;
             for (int batch = 0; batch < 5; batch++) {
                 source.insert(InsertReq.builder().collectionName(name)
                         .data(SmallCollections.rows(batch * 200L, batch * 200L + 200)).build());
                 Thread.sleep(700); // a steady writer, not a wait for a condition
                 maxLagWhileFlowing = Math.max(maxLagWhileFlowing, gauge(name, "replicationLagMs"));
+                maxBuffered = Math.max(maxBuffered, gauge(name, "operationsBuffered"));
             }
+            assertTrue(maxBuffered >= 0, "the sequencer reports default." + name + "'s buffered operations");
             ReplicationHarness.waitUntil("the reporter counts the 1,000 rows upserted into default." + name,
                     () -> counter(name, "rowsUpserted") == 1_000);
             ReplicationHarness.waitUntil("the target holds the 1,000 rows", () -> MilvusTables.count(target, name) == 1_000);
@@ -87,6 +90,19 @@ class MetricsITCase {
             System.out.printf("replicationLagMs of default.%s: up to %d ms while rows flowed, up to %d ms over 8 s idle%n",
                     name, maxLagWhileFlowing, maxIdleLag);
             assertTrue(maxIdleLag < 5_000, "the lag of an idle, caught-up collection stays low: " + maxIdleLag);
+            assertTrue(gauge(name, "operationsBuffered") == 0, "nothing waits once idle");
+
+            // The source reader, in wall-clock terms (Flink's own event-time lags subtract a TSO): the
+            // time ticks of the collection's channel keep its emitted records and its last tick fresh.
+            long emitLag = readerGauge("currentEmitEventTimeLag");
+            long freshestTick = REPORTER.getMetricsByGroup().entrySet().stream()
+                    .filter(e -> e.getKey().getAllVariables().containsKey("<channel>") && e.getValue().containsKey("tickLagMs"))
+                    .mapToLong(e -> ((Number) ((Gauge<?>) e.getValue().get("tickLagMs")).getValue()).longValue())
+                    .min().orElse(-1);
+            System.out.printf("source reader: currentEmitEventTimeLag %d ms, freshest channel tick %d ms ago%n",
+                    emitLag, freshestTick);
+            assertTrue(emitLag >= 0 && emitLag < 3_000, "the reader keeps up with the ticks: " + emitLag);
+            assertTrue(freshestTick >= 0 && freshestTick < 3_000, "a ticking channel's tickLagMs: " + freshestTick);
         } finally {
             if (job != null) {
                 job.cancel().get();
@@ -110,6 +126,16 @@ class MetricsITCase {
         }
         assertTrue(found.size() <= 1, "one " + metric + " for default." + name + ": " + found.keySet());
         return found.values().stream().findFirst().orElse(null);
+    }
+
+    /** The source reader's gauge in its {@code milvus} group. */
+    private static long readerGauge(String metric) {
+        for (Map.Entry<MetricGroup, Map<String, Metric>> e : REPORTER.getMetricsByGroup().entrySet()) {
+            if (e.getKey().getMetricIdentifier(metric).contains(".milvus." + metric) && e.getValue().containsKey(metric)) {
+                return ((Number) ((Gauge<?>) e.getValue().get(metric)).getValue()).longValue();
+            }
+        }
+        return -1;
     }
 
     private static long counter(String name, String metric) {

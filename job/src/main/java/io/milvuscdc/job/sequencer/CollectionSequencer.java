@@ -108,6 +108,10 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     private transient DropBarrier partitionDrops;
     private transient Counter deadLettered;
     private transient Counter buffered;
+    /** Operations waiting per source collection id, and the id each target name's gauge reads. */
+    private transient java.util.Map<Long, Integer> bufferedByCollection;
+    private transient java.util.Map<String, long[]> bufferedGauges;
+    private transient long currentKey;
     private transient Counter skipped;
     private transient TimerService timers;
     /** Whether the initial snapshot still copies this collection (null: not decided yet). */
@@ -153,7 +157,21 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                 new MapStateDescriptor<>("dropped-partitions", Types.LONG, Types.BOOLEAN));
         unknownDrop = getRuntimeContext().getState(new ValueStateDescriptor<>("unknown-drop", Types.LONG));
         pending = new PendingEvents(getRuntimeContext().getListState(new ListStateDescriptor<>("pending", BYTES)),
-                getRuntimeContext().getState(new ValueStateDescriptor<>("pending-size", Types.INT)));
+                getRuntimeContext().getState(new ValueStateDescriptor<>("pending-size", Types.INT)),
+                n -> {
+                    if (n == 0) {
+                        bufferedByCollection.remove(currentKey);
+                    } else {
+                        bufferedByCollection.put(currentKey, n);
+                    }
+                });
+        bufferedByCollection = new java.util.concurrent.ConcurrentHashMap<>();
+        bufferedGauges = new java.util.HashMap<>();
+        // What waits (for its collection, a partition, earlier rows): the sum over this subtask's
+        // collections, and each known collection's own. Counts are learnt as each collection's
+        // events come, so after a restore a collection shows its waiting operations from its next event on.
+        getRuntimeContext().getMetricGroup().gauge("operationsBuffered",
+                () -> bufferedByCollection.values().stream().mapToLong(Integer::longValue).sum());
         upserts = new UpsertReassembly(getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("last-inserted", Types.STRING, BYTES)));
         collectionDrops = new DropBarrier(getRuntimeContext().getMapState(
@@ -176,6 +194,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     @Override
     public void processElement(ChangeRecord record, Context ctx, Collector<OperationRecord> out) throws Exception {
+        currentKey = ctx.getCurrentKey();
         timers = ctx.timerService();
         if (carriesRowsInserted(record.event)) {
             rowsInserted(record, out);
@@ -279,6 +298,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         // Target names and the incarnation (create time) travel with the collection's state.
         CollectionCreated created = mapped.get();
         collection.update(created.toByteArray());
+        bufferedGauge(created.getDbName(), created.getCollectionName(), event.getCollectionId());
         for (int i = 0; i < created.getPartitionIdsCount(); i++) {
             partitions.put(created.getPartitionIds(i), created.getPartitionNames(i));
         }
@@ -292,6 +312,16 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
                         .addAllPartitionNames(targetPartitions(created)))
                 .build()));
         replayPending(created, out);
+    }
+
+    /** The target collection's {@code operationsBuffered}, reading its current incarnation's count. */
+    private void bufferedGauge(String db, String name, long collectionId) {
+        bufferedGauges.computeIfAbsent(db + "." + name, k -> {
+            long[] id = new long[1];
+            getRuntimeContext().getMetricGroup().addGroup("database", db).addGroup("collection", name)
+                    .gauge("operationsBuffered", () -> (long) bufferedByCollection.getOrDefault(id[0], 0));
+            return id;
+        })[0] = collectionId;
     }
 
     private void replayPending(CollectionCreated created, Collector<OperationRecord> out) throws Exception {
@@ -512,6 +542,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<OperationRecord> out) throws Exception {
+        currentKey = ctx.getCurrentKey();
         long watermark = ctx.timerService().currentWatermark();
         upserts.forgetUpTo(watermark);
         Long drop = unknownDrop.value();

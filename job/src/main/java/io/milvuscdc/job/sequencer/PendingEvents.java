@@ -23,10 +23,17 @@ final class PendingEvents {
 
     private final ListState<byte[]> events;
     private final ValueState<Integer> size;
+    /** Told the current key's count whenever it changes (the operator's buffered gauges). */
+    private final java.util.function.IntConsumer counted;
 
     PendingEvents(ListState<byte[]> events, ValueState<Integer> size) {
+        this(events, size, n -> { });
+    }
+
+    PendingEvents(ListState<byte[]> events, ValueState<Integer> size, java.util.function.IntConsumer counted) {
         this.events = events;
         this.size = size;
+        this.counted = counted;
     }
 
     static boolean isRows(ChangeEvent event) {
@@ -40,12 +47,15 @@ final class PendingEvents {
 
     void add(byte[] event) throws Exception {
         events.add(event);
-        size.update(count() + 1);
+        int n = count() + 1;
+        size.update(n);
+        counted.accept(n);
     }
 
     void clear() {
         events.clear();
         size.clear();
+        counted.accept(0);
     }
 
     /**
@@ -80,6 +90,7 @@ final class PendingEvents {
         if (alive.getAsBoolean()) {
             events.update(queue);
             size.update(queue.size());
+            counted.accept(queue.size());
         }
     }
 }

@@ -81,7 +81,13 @@ public final class BacklogRun {
             Set<Object> keys = write(source, name);
             double writeSeconds = (System.nanoTime() - t0) / 1e9;
 
-            String resumed = flink.submitFrom(savepoint, jar, "--config", cdcYaml.toString());
+            // Resumed with the target given on the command line over a file that names an unreachable
+            // one: a -D setting that did not override the file would fail the submission's target check.
+            Path overridden = dir.resolve("cdc-overridden.yaml");
+            Files.writeString(overridden, Files.readString(cdcYaml).replace("  uri: " + stack.target().uri(),
+                    "  uri: http://127.0.0.1:9"));
+            String resumed = flink.submitFrom(savepoint, jar, "--config", overridden.toString(),
+                    "-DtargetConfig.uri=" + stack.target().uri());
             long t1 = System.nanoTime();
             long maxHeap = 0;
             Duration limit = Duration.ofMinutes(10 + rows / 20_000);

@@ -2,6 +2,9 @@ package io.milvuscdc.connectors.mq.kafka;
 
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.mq.MilvusMessageDecoder;
+import io.milvuscdc.connectors.mq.SourceLagMetrics;
+
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -14,6 +17,12 @@ public final class MilvusKafkaDeserializer implements KafkaRecordDeserialization
     private static final long serialVersionUID = 1L;
 
     private final MilvusMessageDecoder decoder = new MilvusMessageDecoder();
+    private transient SourceLagMetrics lag;
+
+    @Override
+    public void open(DeserializationSchema.InitializationContext context) {
+        lag = new SourceLagMetrics(context.getMetricGroup());
+    }
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ChangeRecord> out) {
@@ -21,7 +30,12 @@ public final class MilvusKafkaDeserializer implements KafkaRecordDeserialization
             return;
         }
         // The offset as position: Kafka message ids of Milvus are the offset, little-endian.
-        decoder.decodeRecords(record.value(), record.topic() + "@" + record.offset()).forEach(out::collect);
+        for (ChangeRecord r : decoder.decodeRecords(record.value(), record.topic() + "@" + record.offset())) {
+            if (lag != null) {
+                lag.emitted(record.topic(), r);
+            }
+            out.collect(r);
+        }
     }
 
     @Override

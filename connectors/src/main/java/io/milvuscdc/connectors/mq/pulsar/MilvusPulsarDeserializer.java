@@ -2,6 +2,7 @@ package io.milvuscdc.connectors.mq.pulsar;
 
 import io.milvuscdc.connectors.event.ChangeRecord;
 import io.milvuscdc.connectors.mq.MilvusMessageDecoder;
+import io.milvuscdc.connectors.mq.SourceLagMetrics;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.pulsar.source.reader.deserializer.PulsarDeserializationSchema;
@@ -17,6 +18,13 @@ public final class MilvusPulsarDeserializer implements PulsarDeserializationSche
     private static final long serialVersionUID = 1L;
 
     private final MilvusMessageDecoder decoder = new MilvusMessageDecoder();
+    private transient SourceLagMetrics lag;
+
+    @Override
+    public void open(PulsarDeserializationSchema.PulsarInitializationContext context,
+                     org.apache.flink.connector.pulsar.source.config.SourceConfiguration configuration) {
+        lag = new SourceLagMetrics(context.getMetricGroup());
+    }
 
     @Override
     public void deserialize(Message<byte[]> message, Collector<ChangeRecord> out) {
@@ -24,8 +32,13 @@ public final class MilvusPulsarDeserializer implements PulsarDeserializationSche
         if (payload == null || payload.length == 0) {
             return;
         }
-        decoder.decodeRecords(payload, channelOf(message.getTopicName()) + "@" + message.getMessageId())
-                .forEach(out::collect);
+        String channel = channelOf(message.getTopicName());
+        for (ChangeRecord r : decoder.decodeRecords(payload, channel + "@" + message.getMessageId())) {
+            if (lag != null) {
+                lag.emitted(channel, r);
+            }
+            out.collect(r);
+        }
     }
 
     /** {@code persistent://tenant/namespace/channel} to the Milvus channel name. */
