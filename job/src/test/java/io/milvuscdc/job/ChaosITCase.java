@@ -52,6 +52,12 @@ class ChaosITCase {
                 "REST: a lag per collection: " + outcome.restMetrics);
         assertTrue(outcome.prometheus.stream().anyMatch(l -> l.contains("_rowsUpserted{") && l.contains("database=\"")
                         && !l.endsWith(" 0.0")), "Prometheus: rows upserted per collection: " + outcome.prometheus);
+        assertTrue(outcome.prometheus.stream().anyMatch(l -> l.contains("_operationsBuffered{") && l.contains("collection=\"")),
+                "Prometheus: operations buffered per collection: " + outcome.prometheus);
+        outcome.readerPrometheus.stream().limit(4).forEach(System.out::println);
+        assertTrue(outcome.readerPrometheus.stream().anyMatch(l -> l.contains("_milvus_channel_tickLagMs{")
+                        && l.contains("channel=\"")),
+                "Prometheus: the source reader's tick lag per channel: " + outcome.readerPrometheus);
     }
 
     private static void run(MilvusStack stack, MilvusSink.Delivery delivery, long seed, String dir) throws Exception {

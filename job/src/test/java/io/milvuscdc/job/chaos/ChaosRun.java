@@ -113,6 +113,8 @@ public final class ChaosRun {
         /** The per-collection metrics of the run's collections: REST, and Prometheus lines. */
         public final List<String> restMetrics = new ArrayList<>();
         public final List<String> prometheus = new ArrayList<>();
+        /** The source reader's lines of the scrape (its lag, each channel's last tick). */
+        public final List<String> readerPrometheus = new ArrayList<>();
 
         public boolean passed() {
             return result != null && result.equal() && !Boolean.FALSE.equals(verified);
@@ -242,11 +244,16 @@ public final class ChaosRun {
                 while (System.nanoTime() < until) {
                     List<String> rest = flink.jobMetrics(job, ".collection.");
                     List<String> prometheus = new ArrayList<>();
+                    List<String> reader = new ArrayList<>();
                     for (String line : flink.prometheusScrape().split("\n")) {
                         if (line.contains("collection=\"") && line.contains(run) && !line.startsWith("#")) {
                             prometheus.add(line);
+                        } else if (line.startsWith("flink_taskmanager_job_task_operator_") && line.contains("_milvus_")) {
+                            reader.add(line);
                         }
                     }
+                    outcome.readerPrometheus.clear();
+                    outcome.readerPrometheus.addAll(reader);
                     outcome.restMetrics.clear();
                     outcome.restMetrics.addAll(rest);
                     outcome.prometheus.clear();

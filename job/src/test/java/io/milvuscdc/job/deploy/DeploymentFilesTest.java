@@ -159,15 +159,26 @@ class DeploymentFilesTest {
         JsonNode dashboard = new ObjectMapper().readTree(ROOT.resolve("deploy/grafana/milvus-cdc-dashboard.json").toFile());
         Pattern perCollection = Pattern.compile("flink_taskmanager_job_task_operator_database_collection_(\\w+)");
         Pattern flinkJob = Pattern.compile("flink_jobmanager_job_(\\w+)");
+        // The Kafka source puts its deserializer's metrics in a group "deserializer"; Pulsar does not.
+        Pattern reader = Pattern.compile("flink_taskmanager_job_task_operator_\\(deserializer_\\)\\?milvus_(\\w+)");
+        java.util.Set<String> perCollectionNames = new java.util.TreeSet<>(io.milvuscdc.connectors.sink.internal.CollectionMetrics.NAMES);
+        perCollectionNames.add("operationsBuffered"); // the sequencer's
         java.util.Set<String> queried = new java.util.TreeSet<>();
         for (JsonNode panel : dashboard.path("panels")) {
             for (JsonNode target : panel.path("targets")) {
                 String expr = target.path("expr").asText();
                 Matcher m = perCollection.matcher(expr);
                 while (m.find()) {
-                    assertTrue(io.milvuscdc.connectors.sink.internal.CollectionMetrics.NAMES.contains(m.group(1)),
-                            "panel '" + panel.path("title").asText() + "' queries " + m.group(1) + ", which the sink does not register");
+                    assertTrue(perCollectionNames.contains(m.group(1)),
+                            "panel '" + panel.path("title").asText() + "' queries " + m.group(1) + ", which the job does not register");
                     queried.add(m.group(1));
+                }
+                Matcher r = reader.matcher(expr);
+                while (r.find()) {
+                    assertTrue(List.of(io.milvuscdc.connectors.mq.SourceLagMetrics.EMIT_LAG,
+                                    "channel_" + io.milvuscdc.connectors.mq.SourceLagMetrics.TICK_LAG,
+                                    "channel_" + io.milvuscdc.connectors.mq.SourceLagMetrics.LAST_TICK).contains(r.group(1)),
+                            "a source reader metric the job registers: " + r.group(1));
                 }
                 Matcher j = flinkJob.matcher(expr);
                 while (j.find()) {
@@ -176,7 +187,7 @@ class DeploymentFilesTest {
                 }
             }
         }
-        assertEquals(new java.util.TreeSet<>(io.milvuscdc.connectors.sink.internal.CollectionMetrics.NAMES), queried,
+        assertEquals(perCollectionNames, queried,
                 "every per-collection metric on the dashboard");
     }
 
