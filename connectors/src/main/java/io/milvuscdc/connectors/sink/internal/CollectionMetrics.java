@@ -65,11 +65,15 @@ public final class CollectionMetrics {
         this.clock = clock;
     }
 
-    /** The metrics of the operation's target collection, created on first use. */
+    /**
+     * The metrics of the operation's target collection, created on first use; a database's own
+     * operations (create, drop, alter) count in a group with the variable {@code database} alone.
+     */
     public Collection of(TargetOperation op) {
-        return byName.computeIfAbsent(op.getDatabase() + "\u0000" + op.getCollection(),
-                k -> new Collection(parent.addGroup("database", op.getDatabase())
-                        .addGroup("collection", op.getCollection()), this));
+        return byName.computeIfAbsent(op.getDatabase() + "\u0000" + op.getCollection(), k -> {
+            MetricGroup database = parent.addGroup("database", op.getDatabase());
+            return new Collection(op.getCollection().isEmpty() ? database : database.addGroup("collection", op.getCollection()), this);
+        });
     }
 
     /** Counts an operation the target took. */
