@@ -3,14 +3,11 @@ package io.milvuscdc.job.config;
 import io.milvuscdc.connectors.mq.MilvusChannels;
 import io.milvuscdc.connectors.sink.MilvusSink;
 import io.milvuscdc.connectors.sink.MilvusTargetConfig;
-import io.milvuscdc.connectors.sink.internal.OperationBatcher;
 import io.milvuscdc.connectors.tls.TlsSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -18,21 +15,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The job's configuration, read from cdc.yaml. {@code sourceConfig} keeps the keys of the Go
- * Milvus-CDC's file (nested {@code etcd:} or flat {@code etcdAddress}/{@code etcdRootPath}/
- * {@code etcdMetaSubPath}); {@code metaStoreConfig} is accepted and ignored, since Flink's
- * checkpoints keep the progress. Secrets are never part of {@link #toString()}.
+ * The job's configuration: cdc.yaml read as {@link CdcOptions}, with command-line overrides.
+ * {@code sourceConfig} keeps the keys of the Go Milvus-CDC's file (nested {@code etcd:} or flat
+ * {@code etcdAddress}/{@code etcdRootPath}/{@code etcdMetaSubPath}); its keys that mean nothing
+ * here are accepted and logged ({@link CdcOptions#IGNORED}). Secrets are never part of {@link #toString()}.
  */
 public final class CdcConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(CdcConfig.class);
 
     /** The source Milvus's message queue (its {@code mq.type}). */
     public enum Queue { KAFKA, PULSAR }
