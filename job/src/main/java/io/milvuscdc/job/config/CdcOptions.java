@@ -188,7 +188,7 @@ public final class CdcOptions {
             .stringType().noDefaultValue()
             .withDescription("mode timestamp: ISO-8601 time, epoch milliseconds or a source TSO.");
     public static final ConfigOption<Map<String, String>> STARTUP_POSITIONS = ConfigOptions.key("startup.positions")
-            .mapType().noDefaultValue()
+            .mapType().defaultValue(Collections.emptyMap())
             .withDescription("mode positions: channel to position (base64 MsgPosition, Kafka offset or "
                     + "Pulsar ledger:entry).");
     public static final ConfigOption<String> ON_LOST_POSITION = ConfigOptions.key("startup.onLostPosition")

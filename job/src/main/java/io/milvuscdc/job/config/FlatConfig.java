@@ -32,8 +32,7 @@ final class FlatConfig {
             for (FallbackKey k : o.fallbackKeys()) {
                 KEYS.put(k.getKey(), o.key());
             }
-            if (o.key().equals(CdcOptions.KAFKA_PROPERTIES.key()) || o.key().equals(CdcOptions.STARTUP_POSITIONS.key())
-                    || o.key().startsWith("mapping.")) {
+            if (o.hasDefaultValue() && o.defaultValue() instanceof Map) {
                 MAPS.put(o.key(), o);
             }
         }
