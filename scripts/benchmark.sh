@@ -5,7 +5,7 @@
 # DDL, and the TaskManager's CPU per row, peak memory and checkpoints. Prints one table and writes
 # target/benchmark-run/benchmark.json.
 #
-#   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000]
+#   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000 (and half the ceiling)]
 #                        [--lag-seconds S] [--checkpoint-seconds C] [--profile]
 #                        [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R]
 #                        [--parts catchup,live,snapshot,scale,many]

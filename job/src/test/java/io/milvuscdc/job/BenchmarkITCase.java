@@ -31,7 +31,9 @@ class BenchmarkITCase {
         options.dim = 64;
         options.clients = new int[] {1};
         options.lagRates = new int[] {100};
+        options.lagAtHalfCeiling = false;
         options.lagFor = Duration.ofSeconds(5);
+        options.catchUpDeliveries = List.of("exactly-once"); // the same code in either mode: one is enough here
         options.scale = new int[][] {{4, 2}};
         options.collections = 10;
         options.rowsPerCollection = 5;

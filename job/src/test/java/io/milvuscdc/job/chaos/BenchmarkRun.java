@@ -65,7 +65,11 @@ public final class BenchmarkRun {
         public int[] clients = {1, 2, 4};
         /** Steady source write rates (rows/s) the delay is measured at. */
         public int[] lagRates = {200, 1_000};
+        /** Also measure the delay at half the ceiling measured in the same run (the bar for at-least-once). */
+        public boolean lagAtHalfCeiling = true;
         public Duration lagFor = Duration.ofSeconds(30);
+        /** The delivery modes the catch-up is measured in, one after the other. */
+        public List<String> catchUpDeliveries = List.of("exactly-once", "at-least-once");
         public Duration checkpointInterval = Duration.ofSeconds(2);
         /** A CPU profile (JFR) of the TaskManager during the catch-up: {@code catchup.jfr} and its summary. */
         public boolean profile;
@@ -107,7 +111,9 @@ public final class BenchmarkRun {
             if (options.parts.contains("catchup") || options.parts.contains("live") || options.parts.contains("snapshot")) {
                 try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
                     if (options.parts.contains("catchup")) {
-                        catchUp(flink, source, target, ceiling);
+                        for (String delivery : options.catchUpDeliveries) {
+                            catchUp(flink, source, target, ceiling, delivery);
+                        }
                     }
                     if (options.parts.contains("live")) {
                         live(flink, source, target, ceiling);
@@ -168,15 +174,18 @@ public final class BenchmarkRun {
 
     // ---------------------------------------------------------------- 2. catch-up after a stop
 
-    private void catchUp(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
-        String name = "bench_catchup_" + run;
-        Path cdcYaml = cdcYaml("catchup", "default." + name);
+    private void catchUp(FlinkCluster flink, MilvusClientV2 source, MilvusClientV2 target, double ceiling,
+                         String delivery) throws Exception {
+        boolean exactlyOnce = "exactly-once".equals(delivery);
+        String name = "bench_catchup_" + (exactlyOnce ? "" : "alo_") + run;
+        Path cdcYaml = cdcYaml(exactlyOnce ? "catchup" : "catchup-alo", "default." + name, delivery);
         String job = replicateNewCollection(flink, cdcYaml, source, target, name);
         String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
         write(source, name, 0, options.rows, options.clients[options.clients.length - 1]);
 
         String resumed = flink.submitFrom(savepoint, jar, "--config", cdcYaml.toString());
-        CpuProfile profile = options.profile ? CpuProfile.start(flink.taskManagerPid(), dir.resolve("catchup.jfr")) : null;
+        CpuProfile profile = options.profile
+                ? CpuProfile.start(flink.taskManagerPid(), dir.resolve((exactlyOnce ? "catchup" : "catchup-alo") + ".jfr")) : null;
         Usage usage = new Usage(flink);
         long t0 = System.nanoTime();
         waitForCount(target, name, options.rows, Duration.ofMinutes(10 + options.rows / 2_000), usage);
@@ -184,13 +193,13 @@ public final class BenchmarkRun {
         if (profile != null) {
             System.err.println(profile.stop(25));
         }
-        ObjectNode out = figures.putObject("catchUp");
+        ObjectNode out = figures.putObject(exactlyOnce ? "catchUp" : "catchUpAtLeastOnce");
         out.put("rowsPerSecond", Math.round(rate));
         out.put("ratioToCeiling", round2(rate / ceiling));
         out.put("restarts", flink.restarts(resumed));
         usage.finish(out, options.rows);
         checkpoints(flink, resumed, out);
-        row("CDC catch-up (" + options.rows + " rows written while the job was stopped)",
+        row("CDC catch-up, " + delivery + " (" + options.rows + " rows written while the job was stopped)",
                 fmt(rate) + " rows/s = " + round2(rate / ceiling) + "x the ceiling; restarts " + out.get("restarts"));
         row("  TaskManager during catch-up", usage.describe(out));
         row("  checkpoints", describeCheckpoints(out));
@@ -271,7 +280,7 @@ public final class BenchmarkRun {
         row("  TaskManager while live", usage.describe(out));
 
         ObjectNode lag = figures.putObject("lag");
-        delays(source, target, name, options.rows, "exactly-once", lag.putObject("exactly-once"));
+        delays(source, target, name, options.rows, "exactly-once", ceiling, lag.putObject("exactly-once"));
         checkpoints(flink, job, figures.putObject("liveCheckpoints"));
         flink.cancel(job);
 
@@ -279,29 +288,35 @@ public final class BenchmarkRun {
         String fast = "bench_alo_" + run;
         String fastJob = replicateNewCollection(flink, cdcYaml("at-least-once", "default." + fast + "*", "at-least-once"),
                 source, target, fast);
-        delays(source, target, fast, 0, "at-least-once", lag.putObject("at-least-once"));
+        delays(source, target, fast, 0, "at-least-once", ceiling, lag.putObject("at-least-once"));
         flink.cancel(fastJob);
     }
 
     /** Row delays at each steady rate, then DDL delays, into {@code out}. */
     private void delays(MilvusClientV2 source, MilvusClientV2 target, String name, long from, String delivery,
-                        ObjectNode out) throws Exception {
+                        double ceiling, ObjectNode out) throws Exception {
         long next = from;
-        for (int rate : options.lagRates) {
+        java.util.SortedSet<Integer> rates = new java.util.TreeSet<>();
+        Arrays.stream(options.lagRates).forEach(rates::add);
+        if (options.lagAtHalfCeiling) {
+            rates.add((int) Math.round(ceiling / 2 / 100) * 100);
+        }
+        for (int rate : rates) {
             next = lag(source, target, name, next, rate, delivery, out.putObject(rate + " rows/s"));
         }
         ddlDelay(source, target, name + "_ddl", delivery, out.putObject("ddl"));
     }
 
     /**
-     * Writes batches of 10 rows at {@code rate} rows/s for {@code lagFor}, while a poller looks for
-     * each batch on the target (eventual consistency: the first moment it is readable); per row,
-     * the delay from the source's answer to the first poll that finds it.
+     * Writes batches at {@code rate} rows/s for {@code lagFor} (10 rows, or 20 batches a second
+     * above 200 rows/s; 4 writers, so that a slow insert does not hold back the next), while a
+     * poller looks for each batch on the target (eventual consistency: the first moment it is
+     * readable); per row, the delay from the source's answer to the first poll that finds it.
      */
     private long lag(MilvusClientV2 source, MilvusClientV2 target, String name, long from, int rate, String delivery,
                      ObjectNode out)
             throws Exception {
-        int perBatch = 10;
+        int perBatch = Math.max(10, rate / 20);
         long batches = Math.max(1, options.lagFor.toSeconds() * rate / perBatch);
         long intervalNanos = 1_000_000_000L * perBatch / rate;
         ConcurrentLinkedQueue<long[]> acked = new ConcurrentLinkedQueue<>(); // {first key, ack nanos}
@@ -342,7 +357,8 @@ public final class BenchmarkRun {
             }
             return null;
         });
-        Random random = new Random(from);
+        ExecutorService writers = Executors.newFixedThreadPool(4);
+        List<Future<?>> inserts = new ArrayList<>();
         long start = System.nanoTime();
         for (long b = 0; b < batches; b++) {
             long due = start + b * intervalNanos;
@@ -351,10 +367,18 @@ public final class BenchmarkRun {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             }
             long first = from + b * perBatch;
-            source.insert(InsertReq.builder().collectionName(name).data(rows(random, first, perBatch)).build());
-            acked.add(new long[] {first, System.nanoTime()});
-            written.incrementAndGet();
+            List<JsonObject> data = rows(new Random(first), first, perBatch);
+            inserts.add(writers.submit(() -> {
+                source.insert(InsertReq.builder().collectionName(name).data(data).build());
+                acked.add(new long[] {first, System.nanoTime()});
+                written.incrementAndGet();
+                return null;
+            }));
         }
+        for (Future<?> insert : inserts) {
+            insert.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        }
+        writers.shutdown();
         double achieved = batches * perBatch / seconds(start);
         polling.get(5, java.util.concurrent.TimeUnit.MINUTES);
         poller.shutdownNow();

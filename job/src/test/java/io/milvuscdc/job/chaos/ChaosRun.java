@@ -350,8 +350,11 @@ public final class ChaosRun {
         try {
             // About 400 rows a second are written here: a fault every rows/400/kills seconds.
             long meanGapMs = options.rows * 1000 / 400 / Math.max(1, options.kills);
+            // Per kind: upgrades alternate the parallelism, TaskManager kills their moment.
+            Map<Fault, Integer> ofKind = new java.util.EnumMap<>(Fault.class);
             while (writing.get() && injected.get() < options.kills) {
                 Fault fault = options.faults.get(injected.get() % options.faults.size());
+                int nth = ofKind.merge(fault, 1, Integer::sum);
                 String job = current.get();
                 Thread.sleep((long) (random.nextDouble() * 2 * meanGapMs));
                 long before = checkpoints(flink, job);
@@ -362,7 +365,7 @@ public final class ChaosRun {
                     String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
                     injected.incrementAndGet();
                     Thread.sleep(options.outage.toMillis()); // the writers go on while the job is stopped
-                    int parallelism = injected.get() % 2 == 1 ? 4 : 2;
+                    int parallelism = nth % 2 == 1 ? 4 : 2;
                     long started = System.nanoTime();
                     String resumed = flink.submitFrom(savepoint, parallelism, jar, "--config", cdcYaml.toString());
                     current.set(resumed);
@@ -391,7 +394,7 @@ public final class ChaosRun {
                     continue;
                 }
                 if (fault == Fault.TASKMANAGER) {
-                    if (injected.get() % 2 == 0) {
+                    if (nth % 2 == 1) {
                         // Right after a checkpoint completes: its operations are being applied.
                         long seen = checkpoints(flink, job);
                         waitUntil("a checkpoint to complete", Duration.ofMinutes(2), () -> checkpoints(flink, job) > seen);
