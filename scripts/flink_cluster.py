@@ -96,6 +96,29 @@ def resource_params(conf, which):
     return results[0], results[1]
 
 
+def java_opts(conf, which):
+    """env.java.opts.all and env.java.opts.<which> of the cluster's config.yaml, as Flink's scripts add them."""
+    config = yaml_module().safe_load(open(os.path.join(conf, "config.yaml")))
+
+    def get(path):
+        node = config
+        for i, part in enumerate(path):
+            flat = ".".join(path[i:])
+            if isinstance(node, dict) and flat in node:
+                return node[flat]
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    opts = []
+    for key in ("all", which):
+        value = get(["env", "java", "opts", key])
+        if isinstance(value, str):
+            opts += value.split()
+    return opts
+
+
 def java_cmd(conf, main, jvm=(), args=(), log_name="flink"):
     return (["java"] + list(jvm) + jvm_opens()
             + [f"-Dlog4j.configurationFile=file:{os.path.join(conf, 'log4j.properties')}",
@@ -114,6 +137,7 @@ def start_tm(d, state, index):
     out = open(log, "a")
     # Its own working directory (RocksDB, blobs): what a killed one leaves is removed by kill_tm.
     work = ["-D", "process.taskmanager.working-dir=" + tm_work(d, index)]
+    jvm = jvm + java_opts(conf, "taskmanager")
     p = subprocess.Popen(java_cmd(conf, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", jvm,
                                   ["--configDir", conf] + dynamic + work, log),
                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -156,6 +180,7 @@ def up(d, taskmanagers=1, rest_port=None, log_level=None, slots=None):
     t0 = time.time()
     jvm, dynamic = resource_params(conf, "GET_JM_RESOURCE_PARAMS")
     log = os.path.join(d, "jobmanager.log")
+    jvm = jvm + java_opts(conf, "jobmanager")
     jm = stack.spawn(java_cmd(conf, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", jvm,
                               ["--configDir", conf, "--executionMode", "cluster"] + dynamic, log), log)
     state["jobmanager"] = {"pid": jm.pid, "log": log}

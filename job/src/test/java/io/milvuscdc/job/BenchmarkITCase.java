@@ -50,6 +50,7 @@ class BenchmarkITCase {
         for (String figure : List.of("/ceiling/best", "/catchUp/rowsPerSecond", "/catchUp/ratioToCeiling",
                 "/catchUp/rowsPerCpuSecond", "/catchUp/taskManagerPeakRssMiB", "/catchUp/checkpoints",
                 "/live/targetRowsPerSecond", "/live/lastRowDelaySeconds",
+                "/lag/target itself/100 rows~1s/p99Seconds",
                 "/lag/exactly-once/100 rows~1s/p99Seconds", "/lag/exactly-once/ddl/createCollectionSeconds",
                 "/lag/exactly-once/ddl/createPartitionSeconds", "/lag/at-least-once/100 rows~1s/p99Seconds",
                 "/lag/at-least-once/ddl/createCollectionSeconds", "/lag/at-least-once/ddl/createPartitionSeconds",

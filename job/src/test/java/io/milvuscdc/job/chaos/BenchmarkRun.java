@@ -280,6 +280,7 @@ public final class BenchmarkRun {
         row("  TaskManager while live", usage.describe(out));
 
         ObjectNode lag = figures.putObject("lag");
+        targetOwnDelays(target, ceiling, lag.putObject("target itself"));
         delays(source, target, name, options.rows, "exactly-once", ceiling, lag.putObject("exactly-once"));
         checkpoints(flink, job, figures.putObject("liveCheckpoints"));
         flink.cancel(job);
@@ -292,16 +293,36 @@ public final class BenchmarkRun {
         flink.cancel(fastJob);
     }
 
-    /** Row delays at each steady rate, then DDL delays, into {@code out}. */
-    private void delays(MilvusClientV2 source, MilvusClientV2 target, String name, long from, String delivery,
-                        double ceiling, ObjectNode out) throws Exception {
-        long next = from;
+    private java.util.SortedSet<Integer> lagRates(double ceiling) {
         java.util.SortedSet<Integer> rates = new java.util.TreeSet<>();
         Arrays.stream(options.lagRates).forEach(rates::add);
         if (options.lagAtHalfCeiling) {
             rates.add((int) Math.round(ceiling / 2 / 100) * 100);
         }
-        for (int rate : rates) {
+        return rates;
+    }
+
+    /**
+     * The floor of every delay below: rows written straight into the target at the same rates,
+     * from its answer to the first poll that finds them (its own time to make them readable).
+     */
+    private void targetOwnDelays(MilvusClientV2 target, double ceiling, ObjectNode out) throws Exception {
+        String name = "bench_direct_" + run;
+        create(target, name);
+        long next = 0;
+        for (int rate : lagRates(ceiling)) {
+            next = lag(target, target, name, next, rate, TARGET_ITSELF, out.putObject(rate + " rows/s"));
+        }
+        target.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+    }
+
+    private static final String TARGET_ITSELF = "the target itself (rows written straight into it)";
+
+    /** Row delays at each steady rate, then DDL delays, into {@code out}. */
+    private void delays(MilvusClientV2 source, MilvusClientV2 target, String name, long from, String delivery,
+                        double ceiling, ObjectNode out) throws Exception {
+        long next = from;
+        for (int rate : lagRates(ceiling)) {
             next = lag(source, target, name, next, rate, delivery, out.putObject(rate + " rows/s"));
         }
         ddlDelay(source, target, name + "_ddl", delivery, out.putObject("ddl"));
@@ -387,8 +408,8 @@ public final class BenchmarkRun {
         out.put("p50Seconds", round2(percentile(sorted, 0.50)));
         out.put("p99Seconds", round2(percentile(sorted, 0.99)));
         out.put("maxSeconds", round2(sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]));
-        row("lag, " + delivery + ", at " + rate + " rows/s (achieved " + fmt(achieved) + "), "
-                + options.checkpointInterval.toSeconds() + " s checkpoints", "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
+        row("lag, " + delivery + ", at " + rate + " rows/s (achieved " + fmt(achieved) + ")"
+                + (TARGET_ITSELF.equals(delivery) ? "" : ", " + options.checkpointInterval.toSeconds() + " s checkpoints"), "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
                 + out.get("maxSeconds") + " s");
         return from + batches * perBatch;
     }
@@ -580,12 +601,14 @@ public final class BenchmarkRun {
     private static final class Usage {
         private final FlinkCluster flink;
         private final long cpu0;
+        private final Map<String, Long> threads0;
         private final long t0 = System.nanoTime();
         private long maxHeap;
 
         Usage(FlinkCluster flink) throws Exception {
             this.flink = flink;
             this.cpu0 = flink.taskManagerCpuNanos();
+            this.threads0 = flink.taskManagerThreadTicks();
         }
 
         synchronized void sample() throws Exception {
@@ -600,12 +623,23 @@ public final class BenchmarkRun {
             out.put("taskManagerCpuShare", round2(cpu / seconds(t0)));
             out.put("taskManagerPeakRssMiB", flink.taskManagerPeakRss() >> 20);
             out.put("taskManagerMaxHeapSampledMiB", maxHeap >> 20);
+            // Where the TaskManager's CPU went by kind of thread (a Java profiler sees neither GC nor JIT).
+            Map<String, Long> threads = flink.taskManagerThreadTicks();
+            long all = threads.keySet().stream().mapToLong(k -> threads.get(k) - threads0.getOrDefault(k, 0L)).sum();
+            for (String kind : threads.keySet()) {
+                out.put("cpuShare_" + kind, all <= 0 ? 0 : round2((double) (threads.get(kind) - threads0.getOrDefault(kind, 0L)) / all));
+            }
+            // A freshly submitted job compiles its classes while it runs: a short part pays that warm-up.
+            out.put("rowsPerCpuSecondWithoutJit", Math.round(rows / (cpu * (1 - out.path("cpuShare_jit").asDouble()))));
         }
 
         String describe(ObjectNode out) {
             return out.get("rowsPerCpuSecond") + " rows per CPU-second (" + out.get("cpuSecondsPer1000Rows")
-                    + " CPU-s per 1,000 rows), peak RSS " + out.get("taskManagerPeakRssMiB") + " MiB, heap up to "
-                    + out.get("taskManagerMaxHeapSampledMiB") + " MiB";
+                    + " CPU-s per 1,000 rows; " + out.get("rowsPerCpuSecondWithoutJit") + " without the JIT's warm-up),"
+                    + " peak RSS " + out.get("taskManagerPeakRssMiB") + " MiB, heap up to "
+                    + out.get("taskManagerMaxHeapSampledMiB") + " MiB; CPU in garbage collection "
+                    + Math.round(100 * out.path("cpuShare_gc").asDouble()) + "%, in the JIT "
+                    + Math.round(100 * out.path("cpuShare_jit").asDouble()) + "%";
         }
     }
 

@@ -118,6 +118,8 @@ class DeploymentFilesTest {
         JsonNode conf = spec.path("flinkConfiguration");
         assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
                 conf.path("metrics.reporter.prom.factory.class").asText());
+        assertEquals(shippedTaskManagerJavaOpts(), conf.path("env.java.opts.taskmanager").asText(),
+                "the TaskManager's JVM options of flink-conf/config.yaml");
         assertTrue(conf.path("execution.checkpointing.dir").asText().startsWith("file:///var/lib/milvus-cdc/"),
                 "checkpoints on the state volume");
         assertTrue(conf.path("execution.checkpointing.savepoint-dir").asText().startsWith("file:///var/lib/milvus-cdc/"),
@@ -196,6 +198,13 @@ class DeploymentFilesTest {
         String readme = Files.readString(ROOT.resolve("README.md"));
         assertTrue(readme.contains("flink run " + shadedJarName() + " " + args.get(0) + " cdc.yaml"),
                 "README shows flink run " + shadedJarName() + " " + args.get(0) + " cdc.yaml");
+    }
+
+    private static String shippedTaskManagerJavaOpts() throws IOException {
+        String opts = YAML.readTree(ROOT.resolve("flink-conf/config.yaml").toFile())
+                .path("env").path("java").path("opts").path("taskmanager").asText();
+        assertTrue(opts.contains("G1HeapRegionSize"), "flink-conf/config.yaml sets the TaskManager's G1 region size");
+        return opts;
     }
 
     private static String pom(String regex) throws IOException {

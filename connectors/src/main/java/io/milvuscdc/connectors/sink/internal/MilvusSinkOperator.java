@@ -63,6 +63,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
         implements OneInputStreamOperator<OperationRecord, DeadLetter> {
 
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MilvusSinkOperator.class);
 
     static final String PENDING = "pending-operations";
     static final String NEXT = "next-sequence";
@@ -126,6 +127,7 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
     @Override
     public void open() throws Exception {
         super.open();
+        HeapRegionCheck.warnIfSmall(LOG);
         pending = getKeyedStateStore().getMapState(
                 new MapStateDescriptor<>(PENDING, Types.LONG, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         next = getKeyedStateStore().getState(new ValueStateDescriptor<>(NEXT, Types.LONG));
