@@ -185,6 +185,17 @@ public final class TargetMilvusClient implements TargetClient {
     }
 
     private void createCollection(String db, String name, CreateCollection create, long incarnation) {
+        long marked = incarnation == 0 ? UNMARKED : targetIncarnation(db, name);
+        if (marked > UNMARKED && marked < incarnation) {
+            // An earlier collection of this name that this job made: the source dropped it before
+            // making this one (a name holds one collection at a time), and its drop never came.
+            // At least once: one made and dropped between the restored checkpoint and the restore
+            // is applied before the failure but missing from the catalog the restored job reads.
+            LOG.info("Collection {}.{} created at {} replaces the one created at {} on the target, whose drop "
+                    + "never arrived: dropping that one first", db, name, incarnation, marked);
+            dropCollection(db, name);
+            incarnations.put(db + "." + name, ABSENT);
+        }
         if (hasCollection(db, name)) {
             // Applied again after a failover, or a collection someone made on the target: only
             // the same schema will take the rows.
