@@ -79,6 +79,11 @@ public final class MilvusStack {
         return new Milvus(json.get("targetMilvus"));
     }
 
+    /** The process id of one server of the stack (a key of stack.json, e.g. targetMilvus) when it was last started. */
+    public long pid(String key) {
+        return json.at("/" + key + "/pid").asLong();
+    }
+
     /** Stops one server of the stack (a key of stack.json, e.g. targetMilvus) as a fault; its data and ports stay. */
     public void stopServer(String key, boolean kill) throws IOException {
         if (kill) {

@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -280,6 +281,11 @@ public final class BenchmarkRun {
         row("  TaskManager while live", usage.describe(out));
 
         ObjectNode lag = figures.putObject("lag");
+        processes = new LinkedHashMap<>();
+        processes.put("source Milvus", stack.pid("sourceMilvus"));
+        processes.put("target Milvus", stack.pid("targetMilvus"));
+        processes.put("Kafka", stack.pid("kafka"));
+        processes.put("TaskManager", flink.taskManagerPid());
         targetOwnDelays(target, ceiling, lag.putObject("target itself"));
         delays(source, target, name, options.rows, "exactly-once", ceiling, lag.putObject("exactly-once"));
         checkpoints(flink, job, figures.putObject("liveCheckpoints"));
@@ -292,6 +298,9 @@ public final class BenchmarkRun {
         delays(source, target, fast, 0, "at-least-once", ceiling, lag.putObject("at-least-once"));
         flink.cancel(fastJob);
     }
+
+    /** The processes whose CPU the delay phases account for (the machine's cores are shared). */
+    private Map<String, Long> processes = Map.of();
 
     private java.util.SortedSet<Integer> lagRates(double ceiling) {
         java.util.SortedSet<Integer> rates = new java.util.TreeSet<>();
@@ -380,6 +389,7 @@ public final class BenchmarkRun {
         });
         ExecutorService writers = Executors.newFixedThreadPool(4);
         List<Future<?>> inserts = new ArrayList<>();
+        MachineCpu cpu = MachineCpu.start(processes);
         long start = System.nanoTime();
         for (long b = 0; b < batches; b++) {
             long due = start + b * intervalNanos;
@@ -401,6 +411,11 @@ public final class BenchmarkRun {
         }
         writers.shutdown();
         double achieved = batches * perBatch / seconds(start);
+        double busy = cpu.busyShare();
+        Map<String, Double> cores = cpu.coresByProcess();
+        ObjectNode cpuOut = out.putObject("cpuWhileWriting");
+        cpuOut.put("machineBusyShare", round2(busy));
+        cores.forEach((process, used) -> cpuOut.put(process + " cores", round2(used)));
         polling.get(5, java.util.concurrent.TimeUnit.MINUTES);
         poller.shutdownNow();
         double[] sorted = delays.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -410,7 +425,9 @@ public final class BenchmarkRun {
         out.put("maxSeconds", round2(sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]));
         row("lag, " + delivery + ", at " + rate + " rows/s (achieved " + fmt(achieved) + ")"
                 + (TARGET_ITSELF.equals(delivery) ? "" : ", " + options.checkpointInterval.toSeconds() + " s checkpoints"), "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
-                + out.get("maxSeconds") + " s");
+                + out.get("maxSeconds") + " s; cores " + Math.round(100 * busy) + "% busy ("
+                + cores.entrySet().stream().map(e -> e.getKey() + " " + round2(e.getValue()))
+                        .collect(Collectors.joining(", ")) + ")");
         return from + batches * perBatch;
     }
 
@@ -828,14 +845,21 @@ public final class BenchmarkRun {
             }
         }
         BenchmarkRun run = new BenchmarkRun(MilvusStack.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]), options);
+        int status = 0;
         try {
             run.run();
+        } catch (Exception | Error e) {
+            // A server that died mid-run (a target Milvus crash was seen) must end the run, not
+            // leave it waiting on its writers' threads.
+            e.printStackTrace();
+            status = 1;
         } finally {
             System.out.println("| measured | figure |");
             System.out.println("|---|---|");
             run.table().forEach(System.out::println);
             System.out.println("JSON: " + Path.of(args[2]).resolve("benchmark.json"));
         }
+        System.exit(status);
     }
 
     /** {@code 2x1,4x1,4x2}: parallelism x TaskManagers; "none" for no scale-out runs. */
