@@ -486,14 +486,29 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
         }
         // Remembered, so that a late PartitionCreated cannot bring it back.
         droppedPartitions.put(drop.getPartitionId(), true);
-        if (partitions.contains(drop.getPartitionId())) {
+        boolean known = partitions.contains(drop.getPartitionId());
+        if (known) {
             partitions.remove(drop.getPartitionId());
+        }
+        // A drop ahead of its partition's PartitionCreated (etcd's watch and the channels race on a
+        // replay) still goes out, unless a later partition holds the name: at least once, the
+        // target may hold the partition, made before the failure. Without it, it is a no-op.
+        if (known || !hasPartitionNamed(drop.getPartitionName())) {
             out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())
                     .setDropPartition(DropPartition.newBuilder().setPartitionName(drop.getPartitionName()))
                     .build()));
         }
         // Rows that waited for a partition never announced are released (and skipped) now.
         replayPending(created, out);
+    }
+
+    private boolean hasPartitionNamed(String name) throws Exception {
+        for (String known : partitions.values()) {
+            if (known.equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Applies inserted rows as an upsert; false when their partition is not known yet. */
