@@ -464,10 +464,8 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
             // Known, or already dropped: etcd may show a partition after every channel's drop of it.
             return true;
         }
-        for (String name : partitions.values()) {
-            if (name.equals(partition.getPartitionName())) {
-                return false; // an earlier partition of this name is still being dropped
-            }
+        if (hasPartitionNamed(partition.getPartitionName())) {
+            return false; // an earlier partition of this name is still being dropped
         }
         partitions.put(partition.getPartitionId(), partition.getPartitionName());
         out.collect(OperationRecord.of(operation(created, event.getTimestamp(), event.getCollectionId())

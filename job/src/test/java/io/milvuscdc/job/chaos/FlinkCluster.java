@@ -257,8 +257,7 @@ public final class FlinkCluster implements AutoCloseable {
                     continue;
                 }
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                long used = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                long used = MachineCpu.ticks(stat);
                 String kind = name.startsWith("GC Thread") || name.startsWith("G1 ") ? "gc"
                         : name.contains("CompilerThre") ? "jit" : "other";
                 ticks.merge(kind, used, Long::sum);

@@ -41,9 +41,9 @@ final class MachineCpu {
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> cores = new LinkedHashMap<>();
         pids.forEach((name, pid) -> {
-            long used = processTicks(pid) - process0.get(name);
-            if (used >= 0 && processTicks(pid) > 0) {
-                cores.put(name, used / TICKS_PER_SECOND / seconds);
+            long now = processTicks(pid);
+            if (now > 0 && now >= process0.get(name)) {
+                cores.put(name, (now - process0.get(name)) / TICKS_PER_SECOND / seconds);
             }
         });
         return cores;
@@ -64,11 +64,15 @@ final class MachineCpu {
     /** User + system ticks of one process, 0 when it is gone. */
     private static long processTicks(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            return ticks(Files.readString(Path.of("/proc/" + pid + "/stat")));
         } catch (IOException | RuntimeException gone) {
             return 0;
         }
+    }
+
+    /** User + system ticks from a {@code /proc/.../stat} line (of a process or of one thread). */
+    static long ticks(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
     }
 }
