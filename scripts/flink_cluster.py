@@ -4,7 +4,7 @@ exists there), configured by the project's flink-conf/config.yaml as shipped: on
 ports and directories are overridden.
 
     flink_cluster.py up      --dir DIR [--taskmanagers N] [--slots S] [--rest-port P]   start, write DIR/cluster.json
-    flink_cluster.py down    --dir DIR                  stop every process of DIR/cluster.json by its pid
+    flink_cluster.py down    --dir DIR [--grace S]      stop every process of DIR/cluster.json by its pid
     flink_cluster.py kill-tm --dir DIR [--index I]      kill -9 a TaskManager (and clean its working dir)
     flink_cluster.py start-tm --dir DIR [--index I]     start that TaskManager again
     flink_cluster.py flink   --dir DIR -- ARGS...       the `flink` CLI against this cluster (run, stop, ...)
@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -232,16 +233,21 @@ def start_tm_again(d, index=0):
     save(state["dir"], state)
 
 
-def down(d):
+def down(d, grace=10):
+    """Stops the cluster's processes, each killed if it has not exited after `grace` seconds."""
     d = os.path.abspath(d)
     path = os.path.join(d, "cluster.json")
     if not os.path.exists(path):
         return
     state = json.load(open(path))
-    for tm in state.get("taskmanagers", {}).values():
-        stack.stop_pid(tm["pid"], timeout=10)
-    if "jobmanager" in state:
-        stack.stop_pid(state["jobmanager"]["pid"], timeout=10)
+    pids = [tm["pid"] for tm in state.get("taskmanagers", {}).values()]
+    pids += [state["jobmanager"]["pid"]] if "jobmanager" in state else []
+    # All at once: each takes seconds to shut down, and nothing is left to hand over.
+    stopping = [threading.Thread(target=stack.stop_pid, args=(pid, grace)) for pid in pids]
+    for t in stopping:
+        t.start()
+    for t in stopping:
+        t.join()
     os.remove(path)
 
 
@@ -249,8 +255,8 @@ def flink(d, args):
     """The `flink` CLI (CliFrontend) with this cluster's configuration; returns its exit code."""
     state = load(d)
     env = dict(os.environ, FLINK_CONF_DIR=state["conf"])
-    cmd = java_cmd(state["conf"], "org.apache.flink.client.cli.CliFrontend", args=args,
-                   log_name=os.path.join(state["dir"], "client.log"))
+    cmd = java_cmd(state["conf"], "org.apache.flink.client.cli.CliFrontend", java_opts(state["conf"], "client"),
+                   args, os.path.join(state["dir"], "client.log"))
     return subprocess.run(cmd, env=env).returncode
 
 
@@ -263,13 +269,15 @@ def main():
     ap.add_argument("--rest-port", type=int)
     ap.add_argument("--index", type=int, default=0)
     ap.add_argument("--log-level", help="up: the level of every logger (e.g. DEBUG); default: as shipped")
+    ap.add_argument("--grace", type=float, default=10,
+                    help="down: seconds each process has to exit before it is killed (tests pass 2: their data is thrown away)")
     argv = sys.argv[1:]
     cli = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     if a.command == "up":
         up(a.dir, a.taskmanagers, a.rest_port, a.log_level, a.slots)
     elif a.command == "down":
-        down(a.dir)
+        down(a.dir, a.grace)
     elif a.command == "kill-tm":
         kill_tm(a.dir, a.index)
     elif a.command == "start-tm":

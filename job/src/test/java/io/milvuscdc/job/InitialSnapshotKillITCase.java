@@ -117,6 +117,10 @@ class InitialSnapshotKillITCase {
             }
             keys.addAll(inserted);
 
+            // The counts first (cheap; the target answers once its copy is done and loaded), then the
+            // verifier, which takes half a minute per look at these rows.
+            ReplicationHarness.waitUntil("the target's count(*) equals the source's",
+                    () -> MilvusTables.count(target, name) == MilvusTables.count(source, name));
             CdcConfig config = CdcConfig.load(cdcYaml);
             ReplicationHarness.awaitVerifierEqual(config, 1);
             // The kill failed the job over (REST metrics lag: its exception history tells at once).

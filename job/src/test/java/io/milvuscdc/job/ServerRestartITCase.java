@@ -48,6 +48,7 @@ class ServerRestartITCase {
         options.kills = faults.size();
         options.faults = faults;
         options.outage = Duration.ofSeconds(12);
+        options.metrics = false; // ChaosITCase reads them
         Path root = MilvusStack.projectRoot();
         ChaosRun.Outcome outcome = new ChaosRun(stack, root.resolve("job/target/milvus-cdc-job.jar"),
                 root.resolve("job/target/restart-" + name), options).run();

@@ -107,33 +107,48 @@ public final class BenchmarkRun {
         row("machine", figures.get("cores").asInt() + " cores; rows of int64 + varchar + " + options.dim + "-dim vector");
         MilvusClientV2 source = MilvusTables.connect(stack.source());
         MilvusClientV2 target = MilvusTables.connect(stack.target());
+        ObjectNode took = figures.putObject("partSeconds");
+        long[] partStart = {System.nanoTime()};
+        java.util.function.Consumer<String> part = name -> {
+            took.put(name, round2(seconds(partStart[0])));
+            partStart[0] = System.nanoTime();
+        };
         try {
             double ceiling = ceiling(target);
+            part.accept("ceiling");
             if (options.parts.contains("catchup") || options.parts.contains("live") || options.parts.contains("snapshot")) {
                 try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink"), 1)) {
+                    part.accept("cluster");
                     if (options.parts.contains("catchup")) {
                         for (String delivery : options.catchUpDeliveries) {
                             catchUp(flink, source, target, ceiling, delivery);
+                            part.accept("catchUp " + delivery);
                         }
                     }
                     if (options.parts.contains("live")) {
                         live(flink, source, target, ceiling);
+                        part.accept("live and delays");
                     }
                     if (options.parts.contains("snapshot")) {
                         snapshot(flink, source, target, ceiling);
+                        part.accept("snapshot");
                     }
                 }
+                part.accept("cluster stopped");
             }
             save();
             if (options.parts.contains("scale")) {
                 scaleOut(source, target, ceiling);
+                part.accept("scale-out");
                 save();
             }
             if (options.parts.contains("many") && options.collections > 0) {
                 try (FlinkCluster flink = FlinkCluster.start(dir.resolve("flink-many"), 1)) {
                     manyCollections(flink, source, target);
                 }
+                part.accept("many collections");
             }
+            row("time per part (s)", took.toString());
         } finally {
             source.close();
             target.close();

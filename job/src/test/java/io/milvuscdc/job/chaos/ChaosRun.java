@@ -88,6 +88,10 @@ public final class ChaosRun {
         /** The source's queue (a Pulsar fault reads Pulsar whatever this says). */
         public MilvusStack.Queue queue = MilvusStack.Queue.KAFKA;
         public Duration outage = Duration.ofMinutes(2);
+        /** How long the job stays stopped in an {@link Fault#UPGRADE} (the writers go on); {@link #outage} when null. */
+        public Duration upgradeStop;
+        /** Whether to read the per-collection metrics (REST, Prometheus) once the job has caught up. */
+        public boolean metrics = true;
         /** The job's {@code targetConfig.retryTimeout}. */
         public Duration retryTimeout = Duration.ofMinutes(5);
         /** The job's {@code delivery}. */
@@ -101,6 +105,8 @@ public final class ChaosRun {
         public final List<String> report = new ArrayList<>();
         public int kills;
         public long restarts;
+        /** Why the job failed over, per failure, in every job of the run (an upgrade starts a new one). */
+        public final List<String> failures = new ArrayList<>();
         /** Seconds from each fault's end until the job ran again, per fault, in order. */
         public final List<String> recovery = new ArrayList<>();
 
@@ -115,6 +121,8 @@ public final class ChaosRun {
         public final List<String> prometheus = new ArrayList<>();
         /** The source reader's lines of the scrape (its lag, each channel's last tick). */
         public final List<String> readerPrometheus = new ArrayList<>();
+        /** Where the run's time went: seconds per phase, in order (the suite's budget is watched by it). */
+        public final Map<String, Double> phases = new java.util.LinkedHashMap<>();
 
         public boolean passed() {
             return result != null && result.equal() && !Boolean.FALSE.equals(verified);
@@ -135,6 +143,11 @@ public final class ChaosRun {
 
     public Outcome run() throws Exception {
         Outcome outcome = new Outcome();
+        long[] phaseStart = {System.nanoTime()};
+        java.util.function.Consumer<String> phase = name -> {
+            outcome.phases.put(name, seconds(phaseStart[0]));
+            phaseStart[0] = System.nanoTime();
+        };
         long startMillis = System.currentTimeMillis() - 60_000; // broker clock: the same machine's
         String run = "s" + options.seed + "_" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         Files.createDirectories(dir);
@@ -156,6 +169,7 @@ public final class ChaosRun {
             waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, first)));
             // Let the sources start reading before the first write ("latest" starts at submission).
             waitUntil("a first checkpoint", Duration.ofMinutes(2), () -> checkpoints(flink, first) > 0);
+            phase.accept("cluster, job, first checkpoint");
 
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
                     4, opsLog);
@@ -170,6 +184,7 @@ public final class ChaosRun {
                 }
             });
             workload.setUp();
+            phase.accept("collections set up");
             AtomicInteger kills = new AtomicInteger();
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicBoolean killerDone = new AtomicBoolean(options.kills == 0);
@@ -181,6 +196,8 @@ public final class ChaosRun {
             writing.set(false);
             killer.join();
             double workloadSeconds = (System.nanoTime() - t0) / 1e9;
+            outcome.phases.put("faults", seconds(t0) - seconds(faultsDoneNanos));
+            phase.accept("workload and faults");
             outcome.kills = kills.get();
             String job = current.get();
 
@@ -213,6 +230,7 @@ public final class ChaosRun {
                 Thread.sleep(2000);
             }
             outcome.result = result;
+            phase.accept("catch-up and oracle");
             double catchUpSeconds = (System.nanoTime() - t1) / 1e9;
             outcome.report.add(String.format("seed=%d delivery=%s rows written/deleted=%d writers=%d workload=%.0fs catch-up=%.0fs",
                     options.seed, options.delivery, workload.rowsWritten(), options.writers, workloadSeconds, catchUpSeconds));
@@ -228,16 +246,15 @@ public final class ChaosRun {
                 lost.getValue().forEach((c, keys) -> outcome.report.add(lost.getKey() + " in " + c + " (" + keys.size()
                         + "): first " + keys.stream().limit(5).toList()));
             }
-            if (outcome.restarts > 0) {
-                flink.failures(job).forEach(f -> outcome.report.add("failure " + f));
-            }
+            outcome.failures.addAll(flink.failures(job));
+            outcome.failures.forEach(f -> outcome.report.add("failure " + f));
             if (!result.equal()) {
                 describeFailure(result, opsLog, outcome.report);
                 outcome.report.add("last job failure: " + flink.lastFailure(job));
             }
             String state = flink.jobState(job);
             outcome.report.add("job state " + state);
-            if ("RUNNING".equals(state)) {
+            if ("RUNNING".equals(state) && options.metrics) {
                 // The per-collection metrics as an operator reads them: REST (the web UI; its metric
                 // fetcher polls the TaskManagers every 10 s) and Prometheus.
                 long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -263,15 +280,21 @@ public final class ChaosRun {
                     }
                     Thread.sleep(1000);
                 }
+            }
+            if ("RUNNING".equals(state)) {
                 flink.cancel(job);
+                phase.accept("metrics, cancel");
             }
             if (result.equal() && result.sourceLost.isEmpty() && result.targetLost.isEmpty()) {
                 verify(flink, cdcYaml, outcome);
+                phase.accept("verifier");
             }
         } finally {
             source.close();
             target.close();
         }
+        phase.accept("cluster stopped");
+        outcome.report.add("time (s) " + outcome.phases);
         return outcome;
     }
 
@@ -362,9 +385,11 @@ public final class ChaosRun {
                         () -> running(flink, job) && checkpoints(flink, job) > before);
                 if (fault == Fault.UPGRADE) {
                     Thread.sleep(1000 + random.nextInt(5000));
+                    outcome.failures.addAll(flink.failures(job)); // the next job has a history of its own
                     String savepoint = flink.stopWithSavepoint(job, dir.resolve("savepoints"));
                     injected.incrementAndGet();
-                    Thread.sleep(options.outage.toMillis()); // the writers go on while the job is stopped
+                    // The writers go on while the job is stopped.
+                    Thread.sleep((options.upgradeStop != null ? options.upgradeStop : options.outage).toMillis());
                     int parallelism = nth % 2 == 1 ? 4 : 2;
                     long started = System.nanoTime();
                     String resumed = flink.submitFrom(savepoint, parallelism, jar, "--config", cdcYaml.toString());
@@ -414,16 +439,22 @@ public final class ChaosRun {
                     continue;
                 }
                 Thread.sleep(1000 + random.nextInt(5000));
+                long stopping = System.nanoTime();
                 stack.stopServer(fault.server, fault != Fault.PULSAR_DOWN);
                 injected.incrementAndGet();
+                double stopSeconds = seconds(stopping);
                 Thread.sleep(options.outage.toMillis());
+                long starting = System.nanoTime();
                 stack.startServer(fault.server);
+                double startSeconds = seconds(starting);
                 long started = System.nanoTime();
                 for (String dependent : fault.restartAfter) {
                     stack.stopServer(dependent, true);
                     stack.startServer(dependent);
                 }
                 String healed = stack.heal();
+                outcome.report.add(String.format("%s: stopped in %.1f s, started in %.1f s, its dependents restarted in %.1f s",
+                        fault, stopSeconds, startSeconds, seconds(started)));
                 if (!healed.contains("\"started\": []")) {
                     outcome.report.add("after the " + fault.server + " outage, started again: " + healed);
                 }
@@ -436,6 +467,7 @@ public final class ChaosRun {
             outcome.report.add("the fault injector stopped: " + e.getMessage());
         } finally {
             // Done (or a failed job that takes no more faults): the workload may end, the oracle report.
+            faultsDoneNanos = System.nanoTime();
             done.set(true);
         }
     }
@@ -483,6 +515,9 @@ public final class ChaosRun {
             return seconds;
         }
     }
+
+    /** When the last fault was over (the writers then finish their step, and index and load). */
+    private volatile long faultsDoneNanos;
 
     /** The target collection that tells whether the target refuses writes. */
     private String denyProbe;
