@@ -6,6 +6,7 @@ one that requires a token), a source Milvus on Kafka, a source Milvus on Pulsar,
     stack.py down --dir DIR   stop every server of DIR/stack.json by its own pid
     stack.py stop-server  --dir DIR --server NAME [--kill]   stop one server (a fault), data kept
     stack.py start-server --dir DIR --server NAME            start it again: same ports, same data
+    stack.py restart-servers --dir DIR --server A,B,...   kill -9 them, start them again at once
     stack.py heal --dir DIR   start again every server that exited (as a supervisor would), print them
     stack.py start-tls-target --dir DIR   start a fourth Milvus (target-like) that takes only TLS with
                               client certificates (tlsMode 2), recorded as tlsTargetMilvus; stop-server stops it
@@ -29,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -437,6 +439,39 @@ def start_server(d, key):
     print(json.dumps({key: {"ready_s": round(time.time() - t0, 2)}}))
 
 
+def restart_servers(d, keys):
+    """kill -9 of `keys`, then all started again at once (a supervisor restarting what depends on a
+    server that came back): one write of stack.json, the readiness waits side by side."""
+    state_file = os.path.join(os.path.abspath(d), "stack.json")
+    for key in keys:
+        stop_server(d, key, kill=True)
+    state = json.load(open(state_file))
+    t0 = time.time()
+    procs = {}
+    for key in keys:
+        server = state[key]
+        launch = server["launch"]
+        env = dict(os.environ, **launch["env"]) if "env" in launch else None
+        procs[key] = spawn(launch["cmd"], server["log"], env=env, cwd=launch.get("cwd"), append=True)
+        server["pid"] = procs[key].pid
+    json.dump(state, open(state_file, "w"), indent=2)
+    errors = []
+
+    def wait(key):
+        try:
+            wait_ready(key, state[key], procs[key])
+        except Exception as e:  # noqa: BLE001 - reported below, after the others
+            errors.append(e)
+    waits = [threading.Thread(target=wait, args=(key,)) for key in keys]
+    for t in waits:
+        t.start()
+    for t in waits:
+        t.join()
+    if errors:
+        raise errors[0]
+    print(json.dumps({"restarted": keys, "ready_s": round(time.time() - t0, 2)}))
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -585,11 +620,12 @@ def down(d, grace=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server", "heal",
-                                            "start-tls-target"])
+    ap.add_argument("command", choices=["up", "down", "stop-server", "start-server", "restart-servers", "heal",
+                                        "start-tls-target"])
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "stack"))
     ap.add_argument("--grace", type=float, help="down: stop all at once, kill after this many seconds")
-    ap.add_argument("--server", help="stop-server / start-server: a key of stack.json, e.g. targetMilvus")
+    ap.add_argument("--server", help="stop-server / start-server: a key of stack.json, e.g. targetMilvus;"
+                                     " restart-servers: keys separated by commas")
     ap.add_argument("--kill", action="store_true", help="stop-server: SIGKILL instead of SIGTERM")
     a = ap.parse_args()
     if a.command == "up":
@@ -598,6 +634,8 @@ def main():
         down(a.dir, a.grace)
     elif a.command == "stop-server":
         stop_server(a.dir, a.server, a.kill)
+    elif a.command == "restart-servers":
+        restart_servers(a.dir, a.server.split(","))
     elif a.command == "heal":
         heal(a.dir)
     elif a.command == "start-tls-target":

@@ -98,6 +98,11 @@ public final class MilvusStack {
         stackScript("start-server", "--server", key);
     }
 
+    /** {@code kill -9} of these servers, then all started again at once; returns when each answers. */
+    public void restartServers(java.util.List<String> keys) throws IOException {
+        stackScript("restart-servers", "--server", String.join(",", keys));
+    }
+
     /**
      * Starts again every server that exited (a Milvus may exit when its etcd or broker goes away),
      * as a supervisor would; returns the output naming them.

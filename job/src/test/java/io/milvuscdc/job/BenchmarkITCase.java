@@ -35,6 +35,7 @@ class BenchmarkITCase {
         options.lagFor = Duration.ofSeconds(5);
         options.catchUpDeliveries = List.of("exactly-once"); // the same code in either mode: one is enough here
         options.scale = new int[][] {{4, 2}};
+        options.scaleCollections = 2;
         options.collections = 10;
         options.rowsPerCollection = 5;
         Path root = MilvusStack.projectRoot();

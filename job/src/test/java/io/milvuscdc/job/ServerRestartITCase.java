@@ -17,28 +17,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The servers around the job killed ({@code kill -9}) in turn while the randomized workload
- * writes — etcd, the source Milvus, the target Milvus, Kafka (the source's and the target's queue);
- * the target refusing writes (its quota) for as long; Pulsar under the Pulsar source (stopped with
- * SIGTERM: its single bookie does not survive a {@code kill -9}) — each started again 12 s later
- * with its data; a Milvus that exits meanwhile is started
- * again as a supervisor would (see {@link ChaosRun}; {@code scripts/chaos.sh --fault etcd-down,...}
- * runs any size and outage). The job rides each out without a restart (the target's outage is
- * shorter than {@code targetConfig.retryTimeout}) and the target ends equal to the source. Keys a
- * Milvus lost after it had acknowledged them are reported apart ({@link io.milvuscdc.job.chaos.Oracle.Result#sourceLost},
+ * writes — etcd, the target Milvus, Kafka (the source's and the target's queue) — and the target
+ * refusing writes (its quota) for as long; each started again 12 s later with its data, the
+ * Milvus servers on etcd or Kafka restarted after it as a supervisor would (which restarts the
+ * source Milvus too: what a source restart puts on its channels is met here; the job itself
+ * never calls the source Milvus while it streams, so {@code source-down} alone runs in
+ * {@code scripts/chaos.sh --fault source-down,...}, which runs any size and outage). A Pulsar
+ * restart under the Pulsar source is in {@link ChaosITCase}'s at-least-once run. The job rides
+ * each out without a restart (the target's outage is shorter than {@code targetConfig.retryTimeout})
+ * and the target ends equal to the source. Keys a Milvus lost after it had acknowledged them are
+ * reported apart ({@link io.milvuscdc.job.chaos.Oracle.Result#sourceLost},
  * {@link io.milvuscdc.job.chaos.Oracle.Result#targetLost}): 2.3.5 does lose some after a {@code kill -9}.
  */
 @ExtendWith(MilvusStackExtension.class)
 class ServerRestartITCase {
 
     @Test
-    void etcdTheSourceTheTargetItsQuotaAndKafkaInTurnNoRestartNothingLost(MilvusStack stack) throws Exception {
-        run(stack, "kafka", List.of(Fault.ETCD_DOWN, Fault.SOURCE_DOWN, Fault.TARGET_DOWN, Fault.TARGET_DENIES_WRITES,
-                Fault.KAFKA_DOWN));
-    }
-
-    @Test
-    void pulsarRestartedUnderAPulsarSourceNoRestartNothingLost(MilvusStack stack) throws Exception {
-        run(stack, "pulsar", List.of(Fault.PULSAR_DOWN));
+    void etcdTheTargetItsQuotaAndKafkaInTurnNoRestartNothingLost(MilvusStack stack) throws Exception {
+        run(stack, "kafka", List.of(Fault.ETCD_DOWN, Fault.TARGET_DOWN, Fault.TARGET_DENIES_WRITES, Fault.KAFKA_DOWN));
     }
 
     private static void run(MilvusStack stack, String name, List<Fault> faults) throws Exception {
@@ -48,7 +44,8 @@ class ServerRestartITCase {
         options.kills = faults.size();
         options.faults = faults;
         options.outage = Duration.ofSeconds(12);
-        options.metrics = false; // ChaosITCase reads them
+        options.metrics = false; // ChaosITCase reads them, and runs the verifier
+        options.verify = false;
         Path root = MilvusStack.projectRoot();
         ChaosRun.Outcome outcome = new ChaosRun(stack, root.resolve("job/target/milvus-cdc-job.jar"),
                 root.resolve("job/target/restart-" + name), options).run();

@@ -76,6 +76,8 @@ public final class BenchmarkRun {
         public boolean profile;
         /** Scale-out: catch-ups at each job parallelism on so many TaskManagers ({@code {p, tms}}). */
         public int[][] scale = {{2, 1}, {4, 1}, {4, 2}};
+        /** The collections a scale-out catch-up spreads its rows over (the sink is keyed by collection). */
+        public int scaleCollections = 4;
         /** Collections replicated at once (bounded memory), and rows written into each. */
         public int collections = 1_000;
         public int rowsPerCollection = 20;
@@ -469,13 +471,13 @@ public final class BenchmarkRun {
     // ---------------------------------------------------------------- 5. scale-out
 
     /**
-     * The catch-up of {@link Options#rows} spread over 4 collections (the sink is keyed by target
+     * The catch-up of {@link Options#rows} spread over {@link Options#scaleCollections} collections (the sink is keyed by target
      * collection, so one collection goes through one subtask), at each parallelism and number of
      * TaskManagers, each on a cluster of its own.
      */
     private void scaleOut(MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
         ObjectNode out = figures.putObject("scaleOut");
-        int collections = 4;
+        int collections = options.scaleCollections;
         for (int[] config : options.scale) {
             int parallelism = config[0];
             int taskManagers = config[1];
