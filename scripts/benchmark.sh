@@ -17,7 +17,8 @@
 # --parts runs only those parts after the ceiling (default: all).
 #
 # --profile records the TaskManager's CPU with Java Flight Recorder during the catch-up
-# (target/benchmark-run/catchup.jfr, summarized in catchup.jfr.txt: threads, hottest methods).
+# (target/benchmark-run/catchup.jfr, summarized in catchup.jfr.txt: threads, hottest methods) and
+# during each delivery mode's delay phase at the lowest rate (lag-DELIVERY-RATE.jfr and .txt).
 #
 # With MILVUS_CDC_STACK_DIR set to a stack started by hand (scripts/stack.py up --dir DIR) it
 # uses that stack; otherwise it starts its own.

@@ -72,7 +72,10 @@ public final class BenchmarkRun {
         /** The delivery modes the catch-up is measured in, one after the other. */
         public List<String> catchUpDeliveries = List.of("exactly-once", "at-least-once");
         public Duration checkpointInterval = Duration.ofSeconds(2);
-        /** A CPU profile (JFR) of the TaskManager during the catch-up: {@code catchup.jfr} and its summary. */
+        /**
+         * CPU profiles (JFR) of the TaskManager during the catch-up ({@code catchup.jfr}) and the delay
+         * phases at the lowest rate ({@code lag-DELIVERY-RATE.jfr}), each with its summary.
+         */
         public boolean profile;
         /** Scale-out: catch-ups at each job parallelism on so many TaskManagers ({@code {p, tms}}). */
         public int[][] scale = {{2, 1}, {4, 1}, {4, 2}};
@@ -406,6 +409,13 @@ public final class BenchmarkRun {
         });
         ExecutorService writers = Executors.newFixedThreadPool(4);
         List<Future<?>> inserts = new ArrayList<>();
+        // Messages each Milvus put on Kafka meanwhile (the target's own log is on the same broker).
+        long[] sourceMessages = {MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.source().channelPrefix())};
+        long[] targetMessages = {MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.target().channelPrefix())};
+        boolean profiled = options.profile && processes.containsKey("TaskManager") && !TARGET_ITSELF.equals(delivery)
+                && rate == Arrays.stream(options.lagRates).min().orElse(-1); // the lowest rate: per-request costs show
+        CpuProfile profile = profiled ? CpuProfile.start(processes.get("TaskManager"),
+                dir.resolve("lag-" + delivery + "-" + rate + ".jfr")) : null;
         MachineCpu cpu = MachineCpu.start(processes);
         long start = System.nanoTime();
         for (long b = 0; b < batches; b++) {
@@ -430,6 +440,13 @@ public final class BenchmarkRun {
         double achieved = batches * perBatch / seconds(start);
         double busy = cpu.busyShare();
         Map<String, Double> cores = cpu.coresByProcess();
+        if (profile != null) {
+            System.err.println("== TaskManager, " + delivery + " at " + rate + " rows/s\n" + profile.stop(25));
+        }
+        sourceMessages[0] = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.source().channelPrefix()) - sourceMessages[0];
+        targetMessages[0] = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.target().channelPrefix()) - targetMessages[0];
+        out.put("sourceKafkaMessages", sourceMessages[0]);
+        out.put("targetKafkaMessages", targetMessages[0]);
         ObjectNode cpuOut = out.putObject("cpuWhileWriting");
         cpuOut.put("machineBusyShare", round2(busy));
         cores.forEach((process, used) -> cpuOut.put(process + " cores", round2(used)));
@@ -444,7 +461,8 @@ public final class BenchmarkRun {
                 + (TARGET_ITSELF.equals(delivery) ? "" : ", " + options.checkpointInterval.toSeconds() + " s checkpoints"), "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
                 + out.get("maxSeconds") + " s; cores " + Math.round(100 * busy) + "% busy ("
                 + cores.entrySet().stream().map(e -> e.getKey() + " " + round2(e.getValue()))
-                        .collect(Collectors.joining(", ")) + ")");
+                        .collect(Collectors.joining(", ")) + "); Kafka messages: source " + sourceMessages[0]
+                + ", target " + targetMessages[0]);
         return from + batches * perBatch;
     }
 

@@ -280,7 +280,9 @@ public final class ChaosRun {
                     outcome.restMetrics.addAll(rest);
                     outcome.prometheus.clear();
                     outcome.prometheus.addAll(prometheus);
-                    if (rest.stream().anyMatch(m -> m.contains(".rowsUpserted = ")) && !prometheus.isEmpty()) {
+                    if (rest.stream().anyMatch(m -> m.contains(".rowsUpserted = "))
+                            && prometheus.stream().anyMatch(l -> l.contains("_rowsUpserted{"))
+                            && prometheus.stream().anyMatch(l -> l.contains("_operationsBuffered{"))) {
                         break;
                     }
                     Thread.sleep(1000);

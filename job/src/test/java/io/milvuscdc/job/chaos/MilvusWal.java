@@ -64,6 +64,22 @@ public final class MilvusWal {
      * Reads the DML and replicate topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
      * from {@code sinceMillis} (broker time) to their current ends.
      */
+    /** How many messages the Kafka topics of a Milvus (its channel prefix) hold so far: the sum of their end offsets. */
+    public static long kafkaMessages(String bootstrap, String prefix) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (Map.Entry<String, List<PartitionInfo>> topic : consumer.listTopics().entrySet()) {
+                if (topic.getKey().startsWith(prefix)) {
+                    topic.getValue().forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+                }
+            }
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
     public static MilvusWal readKafka(String bootstrap, String prefix, long sinceMillis) {
         MilvusWal wal = new MilvusWal();
         Properties p = new Properties();
