@@ -424,16 +424,22 @@ def stop_server(d, key, kill=False):
     stop_pid(state[key]["pid"])
 
 
+def launch_server(server):
+    """Spawns a server of the stack as it was launched first (its recorded command), records its pid."""
+    launch = server["launch"]
+    env = dict(os.environ, **launch["env"]) if "env" in launch else None
+    p = spawn(launch["cmd"], server["log"], env=env, cwd=launch.get("cwd"), append=True)
+    server["pid"] = p.pid
+    return p
+
+
 def start_server(d, key):
     """Starts a stopped server of the stack again with its ports, configuration and data."""
     state_file = os.path.join(os.path.abspath(d), "stack.json")
     state = json.load(open(state_file))
     server = state[key]
-    launch = server["launch"]
-    env = dict(os.environ, **launch["env"]) if "env" in launch else None
     t0 = time.time()
-    p = spawn(launch["cmd"], server["log"], env=env, cwd=launch.get("cwd"), append=True)
-    server["pid"] = p.pid
+    p = launch_server(server)
     json.dump(state, open(state_file, "w"), indent=2)
     wait_ready(key, server, p)
     print(json.dumps({key: {"ready_s": round(time.time() - t0, 2)}}))
@@ -447,13 +453,7 @@ def restart_servers(d, keys):
         stop_server(d, key, kill=True)
     state = json.load(open(state_file))
     t0 = time.time()
-    procs = {}
-    for key in keys:
-        server = state[key]
-        launch = server["launch"]
-        env = dict(os.environ, **launch["env"]) if "env" in launch else None
-        procs[key] = spawn(launch["cmd"], server["log"], env=env, cwd=launch.get("cwd"), append=True)
-        server["pid"] = procs[key].pid
+    procs = {key: launch_server(state[key]) for key in keys}
     json.dump(state, open(state_file, "w"), indent=2)
     errors = []
 

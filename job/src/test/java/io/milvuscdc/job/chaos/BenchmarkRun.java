@@ -410,8 +410,8 @@ public final class BenchmarkRun {
         ExecutorService writers = Executors.newFixedThreadPool(4);
         List<Future<?>> inserts = new ArrayList<>();
         // Messages each Milvus put on Kafka meanwhile (the target's own log is on the same broker).
-        long[] sourceMessages = {MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.source().channelPrefix())};
-        long[] targetMessages = {MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.target().channelPrefix())};
+        List<String> milvusPrefixes = List.of(stack.source().channelPrefix(), stack.target().channelPrefix());
+        Map<String, Long> messagesBefore = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), milvusPrefixes);
         boolean profiled = options.profile && processes.containsKey("TaskManager") && !TARGET_ITSELF.equals(delivery)
                 && rate == Arrays.stream(options.lagRates).min().orElse(-1); // the lowest rate: per-request costs show
         CpuProfile profile = profiled ? CpuProfile.start(processes.get("TaskManager"),
@@ -443,10 +443,11 @@ public final class BenchmarkRun {
         if (profile != null) {
             System.err.println("== TaskManager, " + delivery + " at " + rate + " rows/s\n" + profile.stop(25));
         }
-        sourceMessages[0] = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.source().channelPrefix()) - sourceMessages[0];
-        targetMessages[0] = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), stack.target().channelPrefix()) - targetMessages[0];
-        out.put("sourceKafkaMessages", sourceMessages[0]);
-        out.put("targetKafkaMessages", targetMessages[0]);
+        Map<String, Long> messagesAfter = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), milvusPrefixes);
+        long sourceMessages = messagesAfter.get(milvusPrefixes.get(0)) - messagesBefore.get(milvusPrefixes.get(0));
+        long targetMessages = messagesAfter.get(milvusPrefixes.get(1)) - messagesBefore.get(milvusPrefixes.get(1));
+        out.put("sourceKafkaMessages", sourceMessages);
+        out.put("targetKafkaMessages", targetMessages);
         ObjectNode cpuOut = out.putObject("cpuWhileWriting");
         cpuOut.put("machineBusyShare", round2(busy));
         cores.forEach((process, used) -> cpuOut.put(process + " cores", round2(used)));
@@ -461,8 +462,8 @@ public final class BenchmarkRun {
                 + (TARGET_ITSELF.equals(delivery) ? "" : ", " + options.checkpointInterval.toSeconds() + " s checkpoints"), "p50 " + out.get("p50Seconds") + " s, p99 " + out.get("p99Seconds") + " s, max "
                 + out.get("maxSeconds") + " s; cores " + Math.round(100 * busy) + "% busy ("
                 + cores.entrySet().stream().map(e -> e.getKey() + " " + round2(e.getValue()))
-                        .collect(Collectors.joining(", ")) + "); Kafka messages: source " + sourceMessages[0]
-                + ", target " + targetMessages[0]);
+                        .collect(Collectors.joining(", ")) + "); Kafka messages: source " + sourceMessages
+                + ", target " + targetMessages);
         return from + batches * perBatch;
     }
 

@@ -201,7 +201,7 @@ public final class ChaosRun {
             writing.set(false);
             killer.join();
             double workloadSeconds = (System.nanoTime() - t0) / 1e9;
-            outcome.phases.put("faults", seconds(t0) - seconds(faultsDoneNanos));
+            outcome.phases.put("faults", Math.round((faultsDoneNanos - t0) / 1e8) / 10.0);
             phase.accept("workload and faults");
             outcome.kills = kills.get();
             String job = current.get();

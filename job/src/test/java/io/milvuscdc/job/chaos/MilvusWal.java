@@ -61,25 +61,38 @@ public final class MilvusWal {
     }
 
     /**
-     * Reads the DML and replicate topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
-     * from {@code sinceMillis} (broker time) to their current ends.
+     * How many messages the Kafka topics of each Milvus (by channel prefix) hold so far: the sum of
+     * their end offsets, per prefix.
      */
-    /** How many messages the Kafka topics of a Milvus (its channel prefix) hold so far: the sum of their end offsets. */
-    public static long kafkaMessages(String bootstrap, String prefix) {
+    public static Map<String, Long> kafkaMessages(String bootstrap, List<String> prefixes) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (Map.Entry<String, List<PartitionInfo>> topic : consumer.listTopics().entrySet()) {
-                if (topic.getKey().startsWith(prefix)) {
-                    topic.getValue().forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
-                }
+            Map<String, Long> counts = new HashMap<>();
+            for (String prefix : prefixes) {
+                counts.put(prefix, consumer.endOffsets(partitions(consumer, t -> t.startsWith(prefix))).values()
+                        .stream().mapToLong(Long::longValue).sum());
             }
-            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+            return counts;
         }
     }
 
+    /** The partitions of the topics whose names {@code topics} accepts. */
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, java.util.function.Predicate<String> topics) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (Map.Entry<String, List<PartitionInfo>> topic : consumer.listTopics().entrySet()) {
+            if (topics.test(topic.getKey())) {
+                topic.getValue().forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+            }
+        }
+        return partitions;
+    }
+
+    /**
+     * Reads the DML and replicate topics of the Milvus whose channel prefix is {@code prefix} on {@code bootstrap},
+     * from {@code sinceMillis} (broker time) to their current ends.
+     */
     public static MilvusWal readKafka(String bootstrap, String prefix, long sinceMillis) {
         MilvusWal wal = new MilvusWal();
         Properties p = new Properties();
@@ -88,12 +101,7 @@ public final class MilvusWal {
         Pattern topics = loggedTopics(prefix);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (Map.Entry<String, List<PartitionInfo>> topic : consumer.listTopics().entrySet()) {
-                if (topics.matcher(topic.getKey()).matches()) {
-                    topic.getValue().forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
-                }
-            }
+            List<TopicPartition> partitions = partitions(consumer, t -> topics.matcher(t).matches());
             consumer.assign(partitions);
             Map<TopicPartition, Long> since = new HashMap<>();
             partitions.forEach(tp -> since.put(tp, sinceMillis));
