@@ -650,13 +650,7 @@ public final class CollectionSequencer extends KeyedProcessFunction<Long, Change
     static IDs keysOf(List<FieldData> columns, FieldSchema pk) {
         for (FieldData column : columns) {
             if (column.getFieldId() == pk.getFieldID() || column.getFieldName().equals(pk.getName())) {
-                IDs.Builder ids = IDs.newBuilder();
-                if (column.getScalars().hasStringData()) {
-                    ids.getStrIdBuilder().addAllData(column.getScalars().getStringData().getDataList());
-                } else {
-                    ids.getIntIdBuilder().addAllData(column.getScalars().getLongData().getDataList());
-                }
-                return ids.build();
+                return io.milvuscdc.connectors.sink.internal.Columns.keyIds(column);
             }
         }
         return IDs.getDefaultInstance();

@@ -81,6 +81,17 @@ public final class Columns {
                 : new ArrayList<>(pk.getScalars().getLongData().getDataList());
     }
 
+    /** The key values of a column as the IDs a delete names them by. */
+    public static io.milvus.grpc.IDs keyIds(FieldData pk) {
+        io.milvus.grpc.IDs.Builder ids = io.milvus.grpc.IDs.newBuilder();
+        if (pk.getScalars().hasStringData()) {
+            ids.getStrIdBuilder().addAllData(pk.getScalars().getStringData().getDataList());
+        } else {
+            ids.getIntIdBuilder().addAllData(pk.getScalars().getLongData().getDataList());
+        }
+        return ids.build();
+    }
+
     /**
      * One column made of the kept rows of {@code parts} (all of the same field), in order.
      * {@code keep[p]} is null when every row of part {@code p} is kept.

@@ -1,5 +1,6 @@
 package io.milvuscdc.connectors.sink.internal;
 
+import io.milvuscdc.connectors.event.RawColumns;
 import io.milvuscdc.connectors.event.proto.CollectionCommand;
 import io.milvuscdc.connectors.event.proto.CreateCollection;
 import io.milvuscdc.connectors.event.proto.DatabaseCommand;
@@ -74,10 +75,10 @@ public final class TargetMilvusClient implements TargetClient {
                     createCollection(op.getDatabase(), op.getCollection(), op.getCreateCollection(), op.getIncarnation());
                     break;
                 case UPSERT:
-                    upsert(op.getDatabase(), op.getCollection(), op.getUpsert());
+                    upsert(op);
                     break;
                 case DELETE:
-                    delete(op.getDatabase(), op.getCollection(), op.getDelete());
+                    delete(op);
                     break;
                 case DROP_COLLECTION:
                     dropCollection(op.getDatabase(), op.getCollection());
@@ -87,7 +88,7 @@ public final class TargetMilvusClient implements TargetClient {
                     createPartition(op.getDatabase(), op.getCollection(), op.getCreatePartition().getPartitionName());
                     break;
                 case DROP_PARTITION:
-                    dropPartition(op.getDatabase(), op.getCollection(), op.getDropPartition().getPartitionName());
+                    dropPartition(op);
                     break;
                 case DATABASE_COMMAND:
                     database(op.getDatabaseCommand());
@@ -244,15 +245,32 @@ public final class TargetMilvusClient implements TargetClient {
         }
     }
 
-    private void dropPartition(String db, String name, String partition) {
-        if (!hasCollection(db, name) || !hasPartition(db, name, partition)) {
+    /** The collection property that records when (source time) this job last dropped a partition of a name. */
+    static final String PARTITION_DROPPED_PROPERTY = "milvus-cdc.partition-dropped.";
+
+    private void dropPartition(TargetOperation op) {
+        String db = op.getDatabase();
+        String name = op.getCollection();
+        String partition = op.getDropPartition().getPartitionName();
+        if (!hasCollection(db, name)) {
             return;
         }
-        // 2.3 refuses to drop a loaded partition, and publishes no partition release to replay.
-        check("release partition " + partition, stub().releasePartitions(io.milvus.grpc.ReleasePartitionsRequest.newBuilder()
-                .setDbName(db).setCollectionName(name).addPartitionNames(partition).build()));
-        check("drop partition " + partition, stub().dropPartition(io.milvus.grpc.DropPartitionRequest.newBuilder()
-                .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
+        if (hasPartition(db, name, partition)) {
+            // 2.3 refuses to drop a loaded partition, and publishes no partition release to replay.
+            check("release partition " + partition, stub().releasePartitions(io.milvus.grpc.ReleasePartitionsRequest.newBuilder()
+                    .setDbName(db).setCollectionName(name).addPartitionNames(partition).build()));
+            check("drop partition " + partition, stub().dropPartition(io.milvus.grpc.DropPartitionRequest.newBuilder()
+                    .setDbName(db).setCollectionName(name).setPartitionName(partition).build()));
+        }
+        if (op.getIncarnation() != 0) {
+            // Also when applied again: the drop may have reached the target just before a failure.
+            check("record the drop of partition " + partition, stub().alterCollection(
+                    io.milvus.grpc.AlterCollectionRequest.newBuilder().setDbName(db).setCollectionName(name)
+                            .addProperties(io.milvus.grpc.KeyValuePair.newBuilder()
+                                    .setKey(PARTITION_DROPPED_PROPERTY + partition)
+                                    .setValue(Long.toString(op.getTimestamp())))
+                            .build()));
+        }
     }
 
     private void database(DatabaseCommand command) {
@@ -332,7 +350,10 @@ public final class TargetMilvusClient implements TargetClient {
         check(what, status);
     }
 
-    private void upsert(String db, String name, Upsert upsert) {
+    private void upsert(TargetOperation op) {
+        String db = op.getDatabase();
+        String name = op.getCollection();
+        Upsert upsert = op.getUpsert();
         // The columns go out as they came in, still encoded (see RawUpsertRequest).
         MilvusServiceGrpc.MilvusServiceBlockingStub call = stub();
         MutationResult result = ClientCalls.blockingUnaryCall(call.getChannel(), RAW_UPSERT, call.getCallOptions(),
@@ -343,25 +364,49 @@ public final class TargetMilvusClient implements TargetClient {
                         .addAllFieldsData(upsert.getFieldsDataList())
                         .setNumRows(upsert.getNumRows())
                         .build());
-        checkWrite("upsert " + upsert.getNumRows() + " rows into " + name, result.getStatus(), db, name,
-                upsert.getPartitionName());
+        if (droppedLater("upsert " + upsert.getNumRows() + " rows into " + name, result.getStatus(), op,
+                upsert.getPartitionName())) {
+            // Its rows left with the partition; what it did beside it, deleting its keys from the
+            // other partitions, still stands (the replay may just have put them back there).
+            Delete delete = Delete.newBuilder().setPrimaryField(upsert.getPrimaryField()).setPrimaryKeys(
+                    Columns.keyIds(RawColumns.find(upsert.getFieldsDataList(), upsert.getPrimaryField()))).build();
+            delete(op.toBuilder().setDelete(delete).build());
+        }
     }
 
     /**
      * As {@link #check}, but a write refused for "partition not found" while the target's root
      * coordinator has the partition is transient: a proxy that restarted (or missed the cache
-     * invalidation of a create) answers from a stale partition list until it refreshes it.
+     * invalidation of a create) answers from a stale partition list until it refreshes it. And a
+     * write into a partition that this job dropped at a later source time is a replay (a checkpoint
+     * applied again after a failure): true, the caller does what remains of it.
      */
-    private void checkWrite(String what, Status status, String db, String name, String partition) {
+    private boolean droppedLater(String what, Status status, TargetOperation op, String partition) {
         Kind kind = classify(status);
         if (kind == Kind.REFUSED && !partition.isEmpty()
-                && status.getReason().toLowerCase(java.util.Locale.ROOT).contains("partition not found")
-                && hasPartition(db, name, partition)) {
-            expireProxyCache(db, name);
-            throw new MilvusTargetException(describe(what, status, Kind.TRANSIENT)
-                    + " (the partition exists: the target's proxy has not seen it yet)", Kind.TRANSIENT, null);
+                && status.getReason().toLowerCase(java.util.Locale.ROOT).contains("partition not found")) {
+            String db = op.getDatabase();
+            String name = op.getCollection();
+            if (hasPartition(db, name, partition)) {
+                expireProxyCache(db, name);
+                throw new MilvusTargetException(describe(what, status, Kind.TRANSIENT)
+                        + " (the partition exists: the target's proxy has not seen it yet)", Kind.TRANSIENT, null);
+            }
+            io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
+                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+            check("describe collection " + name, d.getStatus());
+            long dropped = d.getPropertiesList().stream()
+                    .filter(p -> p.getKey().equals(PARTITION_DROPPED_PROPERTY + partition))
+                    .mapToLong(p -> Long.parseLong(p.getValue())).findFirst().orElse(0);
+            if (Long.compareUnsigned(op.getTimestamp(), dropped) < 0) {
+                LOG.warn("Applied again: {} on {}.{} (source timestamp {}) went into partition {}, which a later "
+                        + "operation (source timestamp {}) has dropped on the target already", op.getKindCase(), db,
+                        name, op.getTimestamp(), partition, dropped);
+                return true;
+            }
         }
         check(what, status);
+        return false;
     }
 
     /**
@@ -380,14 +425,16 @@ public final class TargetMilvusClient implements TargetClient {
         });
     }
 
-    private void delete(String db, String name, Delete delete) {
+    private void delete(TargetOperation op) {
+        Delete delete = op.getDelete();
         MutationResult result = stub().delete(io.milvus.grpc.DeleteRequest.newBuilder()
-                .setDbName(db)
-                .setCollectionName(name)
+                .setDbName(op.getDatabase())
+                .setCollectionName(op.getCollection())
                 .setPartitionName(delete.getPartitionName())
                 .setExpr(deleteExpression(delete.getPrimaryField(), delete.getPrimaryKeys()))
                 .build());
-        checkWrite("delete from " + name, result.getStatus(), db, name, delete.getPartitionName());
+        // Keys deleted from a partition that is gone since: nothing left to do.
+        droppedLater("delete from " + op.getCollection(), result.getStatus(), op, delete.getPartitionName());
     }
 
     private void dropCollection(String db, String name) {

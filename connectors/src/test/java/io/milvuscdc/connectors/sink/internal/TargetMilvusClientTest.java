@@ -46,8 +46,14 @@ class TargetMilvusClientTest {
     }
 
     /** A proxy that refuses upserts into p3, whose root coordinator has (or has not) p3. */
-    @SuppressWarnings("deprecation") // 2.3.5 still answers with the legacy error code beside the code
     private TargetMilvusClient clientOf(boolean coordinatorHasPartition, List<String> altered) throws Exception {
+        return clientOf(coordinatorHasPartition, altered, null);
+    }
+
+    /** {@code p3DroppedAt}: the source time this job recorded dropping p3 at (null: never). */
+    @SuppressWarnings("deprecation") // 2.3.5 still answers with the legacy error code beside the code
+    private TargetMilvusClient clientOf(boolean coordinatorHasPartition, List<String> altered, Long p3DroppedAt)
+            throws Exception {
         MilvusServiceGrpc.MilvusServiceImplBase proxy = new MilvusServiceGrpc.MilvusServiceImplBase() {
             @Override
             public void upsert(UpsertRequest request, StreamObserver<MutationResult> response) {
@@ -66,9 +72,13 @@ class TargetMilvusClientTest {
             @Override
             public void describeCollection(DescribeCollectionRequest request,
                                            StreamObserver<DescribeCollectionResponse> response) {
-                response.onNext(DescribeCollectionResponse.newBuilder().setStatus(Status.newBuilder())
-                        .addProperties(KeyValuePair.newBuilder().setKey(TargetMilvusClient.INCARNATION_PROPERTY).setValue("7"))
-                        .build());
+                DescribeCollectionResponse.Builder d = DescribeCollectionResponse.newBuilder().setStatus(Status.newBuilder())
+                        .addProperties(KeyValuePair.newBuilder().setKey(TargetMilvusClient.INCARNATION_PROPERTY).setValue("7"));
+                if (p3DroppedAt != null) {
+                    d.addProperties(KeyValuePair.newBuilder().setKey(TargetMilvusClient.PARTITION_DROPPED_PROPERTY + "p3")
+                            .setValue(p3DroppedAt.toString()));
+                }
+                response.onNext(d.build());
                 response.onCompleted();
             }
 
@@ -108,6 +118,15 @@ class TargetMilvusClientTest {
             MilvusTargetException e = assertThrows(MilvusTargetException.class, () -> client.apply(upsertIntoP3()));
             assertEquals(MilvusTargetException.Kind.REFUSED, e.kind(), e.getMessage());
             assertEquals(List.of(), altered);
+        }
+    }
+
+    /** A write at source time 1 into a partition dropped at 1 (or before) is not a replay of an earlier write. */
+    @Test
+    void aPartitionDroppedNoLaterThanTheWriteIsRefused() throws Exception {
+        try (TargetMilvusClient client = clientOf(false, new ArrayList<>(), 1L)) {
+            MilvusTargetException e = assertThrows(MilvusTargetException.class, () -> client.apply(upsertIntoP3()));
+            assertEquals(MilvusTargetException.Kind.REFUSED, e.kind(), e.getMessage());
         }
     }
 }
