@@ -181,10 +181,10 @@ final class ReplicationHarness {
                 + " partitions=" + d.getNumOfPartitions();
     }
 
-    /** A collection's properties but the one the job adds on the target (which source collection it copies). */
+    /** A collection's properties but those the job adds on the target (its bookkeeping). */
     static java.util.Map<String, String> userProperties(java.util.Map<String, String> properties) {
         java.util.Map<String, String> out = new java.util.TreeMap<>(properties);
-        out.remove(io.milvuscdc.connectors.sink.internal.TargetMilvusClient.INCARNATION_PROPERTY);
+        out.keySet().removeIf(k -> k.startsWith(io.milvuscdc.connectors.sink.internal.TargetMilvusClient.PROPERTY_PREFIX));
         return out;
     }
 

@@ -68,7 +68,7 @@ public final class CollectionShape {
         aspects.put("consistencyLevel", d.getConsistencyLevel().name());
         Map<String, String> properties = new TreeMap<>();
         for (KeyValuePair p : d.getPropertiesList()) {
-            if (!p.getKey().equals(TargetMilvusClient.INCARNATION_PROPERTY)) {
+            if (!p.getKey().startsWith(TargetMilvusClient.PROPERTY_PREFIX)) {
                 properties.put(p.getKey(), p.getValue());
             }
         }

@@ -112,8 +112,10 @@ public final class TargetMilvusClient implements TargetClient {
         }
     }
 
+    /** What this job's own collection properties begin with: its bookkeeping, not the source's. */
+    public static final String PROPERTY_PREFIX = "milvus-cdc.";
     /** The collection property that records which source collection a target collection copies. */
-    public static final String INCARNATION_PROPERTY = "milvus-cdc.incarnation";
+    public static final String INCARNATION_PROPERTY = PROPERTY_PREFIX + "incarnation";
     private static final long ABSENT = -1;
     private static final long UNMARKED = 0;
 
@@ -246,7 +248,7 @@ public final class TargetMilvusClient implements TargetClient {
     }
 
     /** The collection property that records when (source time) this job last dropped a partition of a name. */
-    static final String PARTITION_DROPPED_PROPERTY = "milvus-cdc.partition-dropped.";
+    static final String PARTITION_DROPPED_PROPERTY = PROPERTY_PREFIX + "partition-dropped.";
 
     private void dropPartition(TargetOperation op) {
         String db = op.getDatabase();
