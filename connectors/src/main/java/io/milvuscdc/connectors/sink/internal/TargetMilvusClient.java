@@ -370,9 +370,12 @@ public final class TargetMilvusClient implements TargetClient {
                 upsert.getPartitionName())) {
             // Its rows left with the partition; what it did beside it, deleting its keys from the
             // other partitions, still stands (the replay may just have put them back there).
-            Delete delete = Delete.newBuilder().setPrimaryField(upsert.getPrimaryField()).setPrimaryKeys(
-                    Columns.keyIds(RawColumns.find(upsert.getFieldsDataList(), upsert.getPrimaryField()))).build();
-            delete(op.toBuilder().setDelete(delete).build());
+            io.milvus.grpc.FieldData keys = upsert.getPrimaryField().isEmpty() ? null
+                    : RawColumns.find(upsert.getFieldsDataList(), upsert.getPrimaryField());
+            if (keys != null) {
+                delete(op.toBuilder().setDelete(Delete.newBuilder().setPrimaryField(upsert.getPrimaryField())
+                        .setPrimaryKeys(Columns.keyIds(keys))).build());
+            }
         }
     }
 
