@@ -159,11 +159,7 @@ public final class TargetMilvusClient implements TargetClient {
         if (!databases().contains(db) || !hasCollection(db, name)) {
             value = ABSENT;
         } else {
-            io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
-                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
-            check("describe collection " + name, d.getStatus());
-            value = d.getPropertiesList().stream().filter(p -> p.getKey().equals(INCARNATION_PROPERTY))
-                    .map(p -> Long.parseLong(p.getValue())).findFirst().orElse(UNMARKED);
+            value = longProperty(describeCollection(db, name), INCARNATION_PROPERTY, UNMARKED);
         }
         incarnations.put(key, value);
         return value;
@@ -202,9 +198,7 @@ public final class TargetMilvusClient implements TargetClient {
         if (hasCollection(db, name)) {
             // Applied again after a failover, or a collection someone made on the target: only
             // the same schema will take the rows.
-            io.milvus.grpc.DescribeCollectionResponse existing = stub().describeCollection(
-                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
-            check("describe collection " + name, existing.getStatus());
+            io.milvus.grpc.DescribeCollectionResponse existing = describeCollection(db, name);
             String difference = schemaDifference(create.getSchema(), existing.getSchema());
             if (difference != null) {
                 throw new MilvusTargetException("Target collection " + db + "." + name + " exists with another schema: "
@@ -397,12 +391,7 @@ public final class TargetMilvusClient implements TargetClient {
                 throw new MilvusTargetException(describe(what, status, Kind.TRANSIENT)
                         + " (the partition exists: the target's proxy has not seen it yet)", Kind.TRANSIENT, null);
             }
-            io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
-                    io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
-            check("describe collection " + name, d.getStatus());
-            long dropped = d.getPropertiesList().stream()
-                    .filter(p -> p.getKey().equals(PARTITION_DROPPED_PROPERTY + partition))
-                    .mapToLong(p -> Long.parseLong(p.getValue())).findFirst().orElse(0);
+            long dropped = longProperty(describeCollection(db, name), PARTITION_DROPPED_PROPERTY + partition, 0);
             if (Long.compareUnsigned(op.getTimestamp(), dropped) < 0) {
                 LOG.warn("Applied again: {} on {}.{} (source timestamp {}) went into partition {}, which a later "
                         + "operation (source timestamp {}) has dropped on the target already", op.getKindCase(), db,
@@ -493,6 +482,19 @@ public final class TargetMilvusClient implements TargetClient {
             shapes.put(f.getName(), shape.toString());
         }
         return shapes;
+    }
+
+    private io.milvus.grpc.DescribeCollectionResponse describeCollection(String db, String name) {
+        io.milvus.grpc.DescribeCollectionResponse d = stub().describeCollection(
+                io.milvus.grpc.DescribeCollectionRequest.newBuilder().setDbName(db).setCollectionName(name).build());
+        check("describe collection " + name, d.getStatus());
+        return d;
+    }
+
+    /** A collection property this job set (a number), or {@code absent}. */
+    private static long longProperty(io.milvus.grpc.DescribeCollectionResponse d, String key, long absent) {
+        return d.getPropertiesList().stream().filter(p -> p.getKey().equals(key))
+                .mapToLong(p -> Long.parseLong(p.getValue())).findFirst().orElse(absent);
     }
 
     public boolean hasCollection(String db, String name) {
