@@ -78,12 +78,9 @@ public final class CdcPipeline {
     /** The source's DML and replicate channels, from the queue the source Milvus writes to. */
     private static SingleOutputStreamOperator<ChangeRecord> changes(StreamExecutionEnvironment env, CdcConfig config) {
         if (config.queue == CdcConfig.Queue.PULSAR) {
+            // At the job's parallelism: AllTopicsPulsarSource gives every channel a reader.
             return env.fromSource(pulsarSource(config).build(), TimeTickWatermarks.fromTimeTicks(), "Source changes (Pulsar)")
-                    .uid(UID_PULSAR_SOURCE)
-                    // At 2, one reader once stopped delivering its channels after the broker restarted
-                    // (ServerRestartITCase: 2 of 4 channels never read again in 300 s, the other two
-                    // were): one subtask reads every channel until that is understood.
-                    .setParallelism(1);
+                    .uid(UID_PULSAR_SOURCE);
         }
         MilvusKafkaSourceBuilder kafka = new MilvusKafkaSourceBuilder()
                 .setBootstrapServers(config.kafkaAddress)

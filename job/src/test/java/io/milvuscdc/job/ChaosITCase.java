@@ -10,7 +10,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -81,6 +83,9 @@ class ChaosITCase {
         options.metrics = false; // read once, in the run above
         options.verify = false; // the oracle compares every key and field; the verifier's turn is the run above
         ChaosRun.Outcome outcome = run(stack, options, "chaos-at-least-once");
+        // The broker restarts under two readers: each must take its channels up again.
+        assertEquals(2, outcome.tasks.entrySet().stream().filter(t -> t.getKey().contains("Source changes (Pulsar)"))
+                .mapToInt(Map.Entry::getValue).findFirst().orElse(0), "the Pulsar source's parallelism: " + outcome.tasks);
         assertTrue(outcome.failures.stream().allMatch(f -> f.contains("TaskManager")),
                 "only the killed TaskManager failed the job over:\n" + String.join("\n", outcome.report));
     }

@@ -125,6 +125,8 @@ public final class ChaosRun {
         public final List<String> prometheus = new ArrayList<>();
         /** The source reader's lines of the scrape (its lag, each channel's last tick). */
         public final List<String> readerPrometheus = new ArrayList<>();
+        /** The first job's tasks and their parallelism (a source pinned below the job's shows here). */
+        public Map<String, Integer> tasks = Map.of();
         /** Where the run's time went: seconds per phase, in order (the suite's budget is watched by it). */
         public final Map<String, Double> phases = new java.util.LinkedHashMap<>();
 
@@ -174,6 +176,8 @@ public final class ChaosRun {
             waitUntil("the job runs", Duration.ofMinutes(2), () -> "RUNNING".equals(state(flink, first)));
             // Let the sources start reading before the first write ("latest" starts at submission).
             waitUntil("a first checkpoint", Duration.ofMinutes(2), () -> checkpoints(flink, first) > 0);
+            outcome.tasks = flink.taskParallelism(first);
+            outcome.report.add("tasks (parallelism): " + outcome.tasks);
             phase.accept("cluster, job, first checkpoint");
 
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,

@@ -164,6 +164,15 @@ public final class FlinkCluster implements AutoCloseable {
         return true;
     }
 
+    /** Each task's name (operators chained into it, as the web UI shows them) and its parallelism. */
+    public Map<String, Integer> taskParallelism(String jobId) throws IOException {
+        Map<String, Integer> tasks = new java.util.LinkedHashMap<>();
+        for (JsonNode vertex : get("/jobs/" + jobId).get("vertices")) {
+            tasks.put(vertex.get("name").asText(), vertex.get("parallelism").asInt());
+        }
+        return tasks;
+    }
+
     /** Completed checkpoints of the job so far. */
     public long completedCheckpoints(String jobId) throws IOException {
         return get("/jobs/" + jobId + "/checkpoints").at("/counts/completed").asLong();
