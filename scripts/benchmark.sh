@@ -8,13 +8,14 @@
 #   scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates 200,1000 (and half the ceiling)]
 #                        [--lag-seconds S] [--checkpoint-seconds C] [--profile]
 #                        [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R]
-#                        [--parts catchup,live,snapshot,scale,many]
+#                        [--parts catchup,live,snapshot,scale,many] [--queue kafka|pulsar]
 #
 # --scale repeats the catch-up (the rows spread over 4 collections) at each job parallelism x
 # number of TaskManagers, each on a cluster of its own. --collections creates N collections
 # (default 1,000) with R rows each (default 20) while the job runs with 10 s checkpoints on the
 # shipped 2 GB TaskManager: all must reach the target; its memory and checkpoints are reported.
-# --parts runs only those parts after the ceiling (default: all).
+# --parts runs only those parts after the ceiling (default: all). --queue pulsar has the job read
+# the stack's source Milvus on Pulsar instead of the one on Kafka (the target is the same).
 #
 # --profile records the TaskManager's CPU with Java Flight Recorder during the catch-up
 # (target/benchmark-run/catchup.jfr, summarized in catchup.jfr.txt: threads, hottest methods) and
@@ -27,9 +28,9 @@ cd "$(dirname "$0")/.."
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rows|--dim|--batch|--clients|--lag-rates|--lag-seconds|--checkpoint-seconds|--scale|--collections|--rows-per-collection|--parts) args+=("$1" "$2"); shift 2 ;;
+    --rows|--dim|--batch|--clients|--lag-rates|--lag-seconds|--checkpoint-seconds|--scale|--collections|--rows-per-collection|--parts|--queue) args+=("$1" "$2"); shift 2 ;;
     --profile) args+=("$1"); shift ;;
-    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R] [--parts catchup,live,snapshot,scale,many]" >&2; exit 2 ;;
+    *) echo "usage: scripts/benchmark.sh [--rows N] [--dim D] [--batch B] [--clients 1,2,4] [--lag-rates R,R] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none] [--collections N] [--rows-per-collection R] [--parts catchup,live,snapshot,scale,many] [--queue kafka|pulsar]" >&2; exit 2 ;;
   esac
 done
 . scripts/lib/test-main.sh

@@ -86,6 +86,8 @@ public final class BenchmarkRun {
         public int rowsPerCollection = 20;
         /** The parts to run after the ceiling: catch-up, live (with the delays), snapshot, scale, many. */
         public Set<String> parts = Set.of("catchup", "live", "snapshot", "scale", "many");
+        /** The queue the source Milvus writes to (and the job reads): the stack has one of each. */
+        public MilvusStack.Queue queue = MilvusStack.Queue.KAFKA;
     }
 
     private final MilvusStack stack;
@@ -109,8 +111,10 @@ public final class BenchmarkRun {
         figures.put("cores", Runtime.getRuntime().availableProcessors());
         figures.put("rows", options.rows);
         figures.put("dim", options.dim);
-        row("machine", figures.get("cores").asInt() + " cores; rows of int64 + varchar + " + options.dim + "-dim vector");
-        MilvusClientV2 source = MilvusTables.connect(stack.source());
+        figures.put("queue", options.queue.name().toLowerCase(java.util.Locale.ROOT));
+        row("machine", figures.get("cores").asInt() + " cores; rows of int64 + varchar + " + options.dim
+                + "-dim vector; the source on " + figures.get("queue").asText());
+        MilvusClientV2 source = MilvusTables.connect(stack.source(options.queue));
         MilvusClientV2 target = MilvusTables.connect(stack.target());
         ObjectNode took = figures.putObject("partSeconds");
         long[] partStart = {System.nanoTime()};
@@ -239,7 +243,7 @@ public final class BenchmarkRun {
         write(source, name, 0, options.rows, options.clients[options.clients.length - 1]);
         Path phaseDir = dir.resolve("snapshot");
         Files.createDirectories(phaseDir);
-        Path cdcYaml = FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['default." + name + "']",
+        Path cdcYaml = FlinkCluster.cdcYaml(stack, options.queue, phaseDir, "selection:", "  include: ['default." + name + "']",
                 "checkpointInterval: " + options.checkpointInterval.toSeconds() + "s", "startup:", "  mode: initial");
         Usage usage = new Usage(flink);
         long t0 = System.nanoTime();
@@ -490,9 +494,9 @@ public final class BenchmarkRun {
     // ---------------------------------------------------------------- 5. scale-out
 
     /**
-     * The catch-up of {@link Options#rows} spread over {@link Options#scaleCollections} collections (the sink is keyed by target
-     * collection, so one collection goes through one subtask), at each parallelism and number of
-     * TaskManagers, each on a cluster of its own.
+     * The catch-up of {@link Options#rows} spread over {@link Options#scaleCollections} collections (the source reads
+     * the channels and the collection sequencer a collection in each subtask; the sink applies one target database,
+     * here one, in one subtask), at each parallelism and number of TaskManagers, each on a cluster of its own.
      */
     private void scaleOut(MilvusClientV2 source, MilvusClientV2 target, double ceiling) throws Exception {
         ObjectNode out = figures.putObject("scaleOut");
@@ -733,7 +737,7 @@ public final class BenchmarkRun {
     private Path cdcYaml(String phase, String include, String delivery, Duration checkpointInterval) throws Exception {
         Path phaseDir = dir.resolve(phase);
         Files.createDirectories(phaseDir);
-        return FlinkCluster.cdcYaml(stack, phaseDir, "selection:", "  include: ['" + include + "']",
+        return FlinkCluster.cdcYaml(stack, options.queue, phaseDir, "selection:", "  include: ['" + include + "']",
                 "checkpointInterval: " + checkpointInterval.toSeconds() + "s", "delivery: " + delivery);
     }
 
@@ -854,7 +858,8 @@ public final class BenchmarkRun {
     /**
      * {@code BenchmarkRun STACK_JSON JAR DIR [--rows N] [--dim D] [--batch B] [--clients 1,2,4]
      * [--lag-rates 200,1000] [--lag-seconds S] [--checkpoint-seconds C] [--profile] [--scale 2x1,4x1,4x2|none]
-     * [--collections N] [--rows-per-collection R] [--parts catchup,live,scale,many]}: scripts/benchmark.sh.
+     * [--collections N] [--rows-per-collection R] [--parts catchup,live,scale,many] [--queue kafka|pulsar]}:
+     * scripts/benchmark.sh.
      */
     public static void main(String[] args) throws Exception {
         Options options = new Options();
@@ -877,6 +882,7 @@ public final class BenchmarkRun {
                 case "--collections": options.collections = Integer.parseInt(v); break;
                 case "--rows-per-collection": options.rowsPerCollection = Integer.parseInt(v); break;
                 case "--parts": options.parts = Set.of(v.split(",")); break;
+                case "--queue": options.queue = MilvusStack.Queue.valueOf(v.toUpperCase(java.util.Locale.ROOT)); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
