@@ -306,9 +306,13 @@ public final class BenchmarkRun {
 
         ObjectNode lag = figures.putObject("lag");
         processes = new LinkedHashMap<>();
-        processes.put("source Milvus", stack.pid("sourceMilvus"));
+        boolean pulsar = options.queue == MilvusStack.Queue.PULSAR;
+        processes.put("source Milvus", stack.pid(pulsar ? "pulsarSourceMilvus" : "sourceMilvus"));
         processes.put("target Milvus", stack.pid("targetMilvus"));
-        processes.put("Kafka", stack.pid("kafka"));
+        processes.put("Kafka", stack.pid("kafka")); // the target's queue on either
+        if (pulsar) {
+            processes.put("Pulsar", stack.pid("pulsar"));
+        }
         processes.put("TaskManager", flink.taskManagerPid());
         targetOwnDelays(target, ceiling, lag.putObject("target itself"));
         delays(source, target, name, options.rows, "exactly-once", ceiling, lag.putObject("exactly-once"));
@@ -414,7 +418,8 @@ public final class BenchmarkRun {
         ExecutorService writers = Executors.newFixedThreadPool(4);
         List<Future<?>> inserts = new ArrayList<>();
         // Messages each Milvus put on Kafka meanwhile (the target's own log is on the same broker).
-        List<String> milvusPrefixes = List.of(stack.source().channelPrefix(), stack.target().channelPrefix());
+        // A source on Pulsar puts none there.
+        List<String> milvusPrefixes = List.of(stack.source(options.queue).channelPrefix(), stack.target().channelPrefix());
         Map<String, Long> messagesBefore = MilvusWal.kafkaMessages(stack.kafkaBootstrap(), milvusPrefixes);
         boolean profiled = options.profile && processes.containsKey("TaskManager") && !TARGET_ITSELF.equals(delivery)
                 && rate == Arrays.stream(options.lagRates).min().orElse(-1); // the lowest rate: per-request costs show
