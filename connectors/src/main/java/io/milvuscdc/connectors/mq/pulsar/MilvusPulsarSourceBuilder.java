@@ -25,6 +25,9 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
  */
 public final class MilvusPulsarSourceBuilder {
 
+    /** The longest a received message waits in the connector's fetch before it is emitted. */
+    static final long MAX_FETCH_MS = 50L;
+
     private String serviceUrl;
     private String tenant = "public";
     private String namespace = "default";
@@ -168,9 +171,13 @@ public final class MilvusPulsarSourceBuilder {
                 .setStartCursor(startCursor())
                 .setDeserializationSchema(new MilvusPulsarDeserializer())
                 .setConfig(PulsarSourceOptions.PULSAR_PARTITION_DISCOVERY_INTERVAL_MS, discoveryIntervalMs)
-                // The defaults hold a fetch open up to 10 s at low rates; Milvus ticks every 200 ms.
-                .setConfig(PulsarSourceOptions.PULSAR_FETCH_ONE_MESSAGE_TIME, 100)
-                .setConfig(PulsarSourceOptions.PULSAR_MAX_FETCH_TIME, 1000L)
+                // A fetch hands its messages on only when it ends: when no message comes within
+                // the fetch-one time, or at the max fetch time. Under a steady stream (Milvus ticks
+                // every 200 ms per channel, inserts in between) it ran to its max, so that bound
+                // is the delay a message can wait here; 1 s of it showed as +0.45 s p50 / +0.73 s
+                // p99 end to end. The fetch-one time is left unset: each wait is then bounded by
+                // what is left of the fetch (an idle channel returns an empty fetch every 50 ms).
+                .setConfig(PulsarSourceOptions.PULSAR_MAX_FETCH_TIME, MAX_FETCH_MS)
                 // Prefetched messages per channel (default 1000): Milvus's inserts are up to a few
                 // MiB each, so the default could hold gigabytes of a backlog in the client.
                 .setConfig(PulsarSourceOptions.PULSAR_RECEIVER_QUEUE_SIZE, 16);
