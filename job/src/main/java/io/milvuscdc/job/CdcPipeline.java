@@ -436,7 +436,7 @@ public final class CdcPipeline {
                 .uid(UID_NAME_SEQUENCER)
                 .name("Target database sequencer");
 
-        // The sink keeps the sequencer's keys (target database) and is chained to it: no shuffle.
+        // The sink keeps the sequencer's keys (target database) and is chained to it (MilvusSinkTest): no exchange.
         KeyedStream<OperationRecord, String> perDatabase =
                 DataStreamUtils.reinterpretAsKeyedStream(operations, TargetNameSequencer.BY_DATABASE, Types.STRING);
         DataStream<DeadLetter> refused = sink.addTo(perDatabase)

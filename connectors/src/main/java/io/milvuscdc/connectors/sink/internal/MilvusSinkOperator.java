@@ -16,6 +16,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.ChainingStrategy;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
@@ -115,6 +116,9 @@ public final class MilvusSinkOperator extends AbstractStreamOperator<DeadLetter>
 
     public MilvusSinkOperator(MilvusTargetConfig config, int maxRowsPerBatch, long maxBytesPerBatch,
             TargetClient.Factory clients, MilvusSink.OnRefused onRefused, MilvusSink.Delivery delivery, int maxInFlight) {
+        // Chained to the operator before it where the stream is forwarded (an operator's default
+        // is to start a chain): every row would otherwise be serialized and read back once more.
+        setChainingStrategy(ChainingStrategy.ALWAYS);
         this.maxInFlight = maxInFlight;
         this.config = config;
         this.onRefused = onRefused;
