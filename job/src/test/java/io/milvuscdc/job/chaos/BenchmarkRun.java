@@ -701,7 +701,8 @@ public final class BenchmarkRun {
                     + " peak RSS " + out.get("taskManagerPeakRssMiB") + " MiB, heap up to "
                     + out.get("taskManagerMaxHeapSampledMiB") + " MiB; CPU in garbage collection "
                     + Math.round(100 * out.path("cpuShare_gc").asDouble()) + "%, in the JIT "
-                    + Math.round(100 * out.path("cpuShare_jit").asDouble()) + "%";
+                    + Math.round(100 * out.path("cpuShare_jit").asDouble()) + "%, in RocksDB's background threads "
+                    + Math.round(100 * out.path("cpuShare_rocksdb").asDouble()) + "%";
         }
     }
 

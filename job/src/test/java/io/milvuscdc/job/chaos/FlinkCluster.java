@@ -251,11 +251,13 @@ public final class FlinkCluster implements AutoCloseable {
     /**
      * CPU time (user + system, in clock ticks of 10 ms) of the first TaskManager's threads by kind:
      * {@code gc} (G1's and the parallel collectors' threads), {@code jit} (the compilers), {@code
-     * other}; read from {@code /proc}, so it includes what a Java profiler does not sample. Threads
-     * that ended meanwhile are not counted.
+     * rocksdb} (RocksDB's flush and compaction threads and Flink's upload of its files to a
+     * checkpoint: what exactly once's pending rows cost beside the task threads' own reads and
+     * writes), {@code other}; read from {@code /proc}, so it includes what a Java profiler does not
+     * sample. Threads that ended meanwhile are not counted.
      */
     public Map<String, Long> taskManagerThreadTicks() throws IOException {
-        Map<String, Long> ticks = new java.util.TreeMap<>(Map.of("gc", 0L, "jit", 0L, "other", 0L));
+        Map<String, Long> ticks = new java.util.TreeMap<>(Map.of("gc", 0L, "jit", 0L, "rocksdb", 0L, "other", 0L));
         Path tasks = Path.of("/proc/" + taskManagerPid() + "/task");
         try (var threads = Files.list(tasks)) {
             for (Path thread : (Iterable<Path>) threads::iterator) {
@@ -268,7 +270,9 @@ public final class FlinkCluster implements AutoCloseable {
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 long used = MachineCpu.ticks(stat);
                 String kind = name.startsWith("GC Thread") || name.startsWith("G1 ") ? "gc"
-                        : name.contains("CompilerThre") ? "jit" : "other";
+                        : name.contains("CompilerThre") ? "jit"
+                        // The kernel keeps 15 characters of a thread's name.
+                        : name.startsWith("rocksdb:") || name.startsWith("Flink-RocksDB") ? "rocksdb" : "other";
                 ticks.merge(kind, used, Long::sum);
             }
         }
