@@ -72,7 +72,12 @@ public final class MilvusStack {
 
     /** The source Milvus that writes to {@code queue}. */
     public Milvus source(Queue queue) {
-        return queue == Queue.PULSAR ? new Milvus(json.get("pulsarSourceMilvus")) : source();
+        return new Milvus(json.get(sourceServer(queue)));
+    }
+
+    /** The server name ({@link #pid}, {@link #stopServer}) of the source Milvus that writes to {@code queue}. */
+    public static String sourceServer(Queue queue) {
+        return queue == Queue.PULSAR ? "pulsarSourceMilvus" : "sourceMilvus";
     }
 
     public Milvus target() {

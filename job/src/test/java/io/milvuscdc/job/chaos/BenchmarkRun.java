@@ -306,11 +306,10 @@ public final class BenchmarkRun {
 
         ObjectNode lag = figures.putObject("lag");
         processes = new LinkedHashMap<>();
-        boolean pulsar = options.queue == MilvusStack.Queue.PULSAR;
-        processes.put("source Milvus", stack.pid(pulsar ? "pulsarSourceMilvus" : "sourceMilvus"));
+        processes.put("source Milvus", stack.pid(MilvusStack.sourceServer(options.queue)));
         processes.put("target Milvus", stack.pid("targetMilvus"));
         processes.put("Kafka", stack.pid("kafka")); // the target's queue on either
-        if (pulsar) {
+        if (options.queue == MilvusStack.Queue.PULSAR) {
             processes.put("Pulsar", stack.pid("pulsar"));
         }
         processes.put("TaskManager", flink.taskManagerPid());

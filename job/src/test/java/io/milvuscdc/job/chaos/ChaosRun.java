@@ -182,7 +182,7 @@ public final class ChaosRun {
 
             Workload workload = new Workload(source, run, options.seed, options.writers, options.rows,
                     4, opsLog);
-            String sourceKey = queue == MilvusStack.Queue.PULSAR ? "pulsarSourceMilvus" : "sourceMilvus";
+            String sourceKey = MilvusStack.sourceServer(queue);
             workload.setStuckSourceRecovery(() -> {
                 outcome.report.add("the source did not finish a load: " + sourceKey + " restarted");
                 try {

@@ -26,7 +26,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 public final class MilvusPulsarSourceBuilder {
 
     /** The longest a received message waits in the connector's fetch before it is emitted. */
-    static final long MAX_FETCH_MS = 50L;
+    private static final long MAX_FETCH_MS = 50L;
 
     private String serviceUrl;
     private String tenant = "public";
